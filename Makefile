@@ -1,0 +1,16 @@
+.PHONY: run test setup stop lint bench
+
+run:   ## set up everything, provision acme and globex, serve on :8000
+	bash scripts/dev.sh run
+
+test:  ## set up everything and run every test against real servers
+	bash scripts/dev.sh test
+
+setup:
+	bash scripts/dev.sh setup
+
+stop:  ## stop the private database servers under .local/
+	bash scripts/dev.sh stop
+
+lint:
+	.venv/bin/ruff check . && .venv/bin/ruff format --check .

@@ -1,0 +1,111 @@
+"""Clients live in each tenant's PostgreSQL schema; contracts live in MySQL.
+
+There is no database foreign key between them: `Contract.client_id` is kept
+honest by `data_access.services` (see `check_integrity`).
+"""
+
+from decimal import Decimal
+
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models.functions import Collate
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from data_access.tenants import current_tenant
+
+# Sorting by text uses code-point order, identical on every PostgreSQL server.
+BINARY_COLLATION = "C"
+
+
+class Client(models.Model):
+    name = models.CharField(_("name"), max_length=200)
+    email = models.EmailField(_("email"), unique=True)
+    country = models.CharField(_("country"), max_length=2, help_text=_("ISO 3166 code"))
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("client")
+        verbose_name_plural = _("clients")
+        indexes = [
+            models.Index(Collate("name", BINARY_COLLATION), "id", name="client_name_sort"),
+            models.Index(Collate("email", BINARY_COLLATION), "id", name="client_email_sort"),
+            models.Index("country", "id", name="client_country_sort"),
+            models.Index("created_at", "id", name="client_created_sort"),
+            # Trigram indexes on UPPER(name) and UPPER(email) serve icontains search;
+            # they are created in migration 0002 (RunSQL).
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TenantContractManager(models.Manager["Contract"]):
+    """Contracts of the current tenant only; raises NoTenantError outside one."""
+
+    def get_queryset(self) -> models.QuerySet["Contract"]:
+        return super().get_queryset().filter(tenant_id=current_tenant().pk)
+
+
+class Contract(models.Model):
+    tenant_id = models.PositiveIntegerField(_("tenant"), editable=False)
+    client_id = models.BigIntegerField(_("client"))
+    title = models.CharField(_("title"), max_length=200)
+    amount = models.DecimalField(
+        _("amount"),
+        max_digits=14,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0.01"))],
+    )
+    signed_on = models.DateField(_("signed on"))
+    is_active = models.BooleanField(_("active"), default=True)
+
+    objects = TenantContractManager()
+    unscoped = models.Manager()
+
+    class Meta:
+        verbose_name = _("contract")
+        verbose_name_plural = _("contracts")
+        base_manager_name = "unscoped"
+        indexes = [
+            # Covers per-client COUNT/SUM of active contracts without touching rows.
+            models.Index(
+                fields=["tenant_id", "client_id", "is_active", "amount"],
+                name="contract_client_totals",
+            ),
+            models.Index(fields=["tenant_id", "signed_on"], name="contract_signed"),
+            models.Index(fields=["tenant_id", "amount", "id"], name="contract_amount_sort"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(amount__gt=0), name="contract_amount_positive"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class ClientTotals(models.Model):
+    """Per-client aggregates of active contracts, kept exact by data_access.services.
+
+    A row exists only while the client has at least one active contract, and
+    is written in the same MySQL transaction as the contract that changes it.
+    """
+
+    pk = models.CompositePrimaryKey("tenant_id", "client_id")
+    tenant_id = models.PositiveIntegerField()
+    client_id = models.BigIntegerField()
+    active_contracts = models.PositiveIntegerField()
+    active_amount = models.DecimalField(max_digits=18, decimal_places=2)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["tenant_id", "active_amount", "client_id"], name="totals_by_amount"
+            ),
+            models.Index(
+                fields=["tenant_id", "active_contracts", "client_id"], name="totals_by_count"
+            ),
+        ]

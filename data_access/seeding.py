@@ -1,0 +1,296 @@
+"""Deterministic demo data, bulk-loaded: COPY into PostgreSQL, LOAD DATA into MySQL.
+
+The same seed and end date always give the same rows: client ids are 1..N and
+every random choice comes from one `random.Random(seed)`.
+"""
+
+import csv
+import datetime
+import io
+import os
+import random
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+
+import MySQLdb
+from django.conf import settings
+from django.db import connection, connections
+from django_tenants.utils import schema_context
+
+from data_access.models import Client, ClientTotals, Contract
+from tenancy.models import Tenant
+
+FIRST_NAMES = [
+    "Ana",
+    "Bruno",
+    "Carla",
+    "Diego",
+    "Elena",
+    "Fabio",
+    "Gabriela",
+    "Hugo",
+    "Inés",
+    "Joaquín",
+    "Karla",
+    "Luis",
+    "María",
+    "Nicolás",
+    "Olivia",
+    "Pablo",
+    "Quentin",
+    "Rosa",
+    "Sofía",
+    "Tomás",
+    "Úrsula",
+    "Valentina",
+    "William",
+    "Ximena",
+    "Yago",
+    "Zoe",
+    "João",
+    "Beatriz",
+    "Camila",
+    "Renata",
+    "Mateus",
+    "Lucía",
+    "Martín",
+    "Chloé",
+    "Søren",
+    "Ingrid",
+    "Aiko",
+    "Ravi",
+    "Mei",
+    "Omar",
+]
+LAST_NAMES = [
+    "Silva",
+    "Santos",
+    "González",
+    "Rodríguez",
+    "Fernández",
+    "López",
+    "Martínez",
+    "Pérez",
+    "Gómez",
+    "Díaz",
+    "Souza",
+    "Costa",
+    "Oliveira",
+    "Pereira",
+    "Almeida",
+    "Müller",
+    "Schmidt",
+    "Smith",
+    "Johnson",
+    "Brown",
+    "Rossi",
+    "Russo",
+    "Dubois",
+    "Moreau",
+    "Novak",
+    "Kowalski",
+    "Jensen",
+    "Nakamura",
+    "Tanaka",
+    "Kim",
+    "Patel",
+    "Haddad",
+    "Núñez",
+    "Álvarez",
+    "Ibáñez",
+    "Castro",
+]
+COMPANY_WORDS = [
+    "Andes",
+    "Atlas",
+    "Boreal",
+    "Cobalt",
+    "Delta",
+    "Ember",
+    "Fjord",
+    "Granite",
+    "Harbor",
+    "Iris",
+    "Juniper",
+    "Kestrel",
+    "Lumen",
+    "Meridian",
+    "Nimbus",
+    "Orchid",
+    "Pampa",
+    "Quartz",
+    "Ribera",
+    "Sierra",
+    "Tierra",
+    "Umbra",
+    "Vértice",
+    "Willow",
+    "Zenith",
+]
+COMPANY_SUFFIXES = ["S.A.", "Ltda.", "SpA", "GmbH", "Ltd", "Inc.", "S.L.", "SAS", "& Co."]
+# Weighted so that a few countries hold most clients, as in real books.
+COUNTRIES = [
+    ("CL", 20), ("BR", 18), ("ES", 14), ("MX", 10), ("AR", 8), ("US", 7), ("PT", 5),
+    ("CO", 5), ("PE", 4), ("DE", 3), ("FR", 2), ("GB", 2), ("UY", 1), ("IT", 1),
+]  # fmt: skip
+CONTRACT_KINDS = [
+    "Maintenance agreement", "Software licence", "Consulting retainer", "Support plan",
+    "Supply contract", "Service level agreement", "Lease", "Implementation project",
+]  # fmt: skip
+YEARS_OF_HISTORY = 5
+SHARE_WITHOUT_CONTRACTS = 0.1
+SHARE_INACTIVE_CONTRACTS = 0.15
+CHUNK = 100_000
+
+
+@dataclass(frozen=True, slots=True)
+class SeedResult:
+    clients: int
+    contracts: int
+    clients_without_contracts: int
+
+
+class TenantNotEmpty(Exception):
+    pass
+
+
+def _client_rows(rng: random.Random, count: int, until: datetime.date):
+    codes, weights = zip(*COUNTRIES, strict=True)
+    start = datetime.datetime.combine(
+        until - datetime.timedelta(days=365 * YEARS_OF_HISTORY), datetime.time(), datetime.UTC
+    )
+    span = YEARS_OF_HISTORY * 365 * 86400
+    for client_id in range(1, count + 1):
+        if rng.random() < 0.4:
+            name = f"{rng.choice(COMPANY_WORDS)} {rng.choice(COMPANY_WORDS)} {rng.choice(COMPANY_SUFFIXES)}"
+        else:
+            name = f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}"
+        local = (
+            name.lower().replace(" ", ".").replace("&", "and").encode("ascii", "ignore").decode()
+        )
+        local = "".join(ch for ch in local if ch.isalnum() or ch == ".").strip(".")
+        yield (
+            client_id,
+            name,
+            f"{local}.{client_id}@example.com",
+            rng.choices(codes, weights)[0],
+            rng.random() > 0.1,
+            start + datetime.timedelta(seconds=rng.randrange(span)),
+        )
+
+
+def _contract_clients(rng: random.Random, clients: int, contracts: int) -> list[int]:
+    """Client ids for each contract: some clients get none, some get many."""
+    with_contracts = [c for c in range(1, clients + 1) if rng.random() >= SHARE_WITHOUT_CONTRACTS]
+    if not with_contracts or not contracts:
+        return []
+    weights = [rng.paretovariate(1.5) for _ in with_contracts]
+    chosen = with_contracts[:contracts]  # everyone kept gets at least one
+    chosen += rng.choices(with_contracts, weights, k=contracts - len(chosen))
+    return chosen
+
+
+def _write_contracts(
+    rng: random.Random,
+    tenant_id: int,
+    client_ids: list[int],
+    until: datetime.date,
+    out: io.TextIOBase,
+) -> None:
+    writer = csv.writer(out, delimiter="\t", lineterminator="\n")
+    days = YEARS_OF_HISTORY * 365
+    for number, client_id in enumerate(client_ids, start=1):
+        amount = Decimal(max(50, round(rng.lognormvariate(8.0, 1.1), 2))).quantize(Decimal("0.01"))
+        signed = until - datetime.timedelta(days=rng.randrange(days))
+        writer.writerow(
+            (
+                tenant_id,
+                client_id,
+                f"{rng.choice(CONTRACT_KINDS)} #{number}",
+                amount,
+                signed.isoformat(),
+                0 if rng.random() < SHARE_INACTIVE_CONTRACTS else 1,
+            )
+        )
+
+
+def _mysql_loader_connection() -> MySQLdb.Connection:
+    params = connections[settings.CONTRACTS_DATABASE].get_connection_params()
+    params.pop("init_command", None)
+    return MySQLdb.connect(**params, local_infile=True)
+
+
+def clear_tenant(tenant: Tenant) -> None:
+    with schema_context(tenant.schema_name), connection.cursor() as cursor:
+        cursor.execute(f"TRUNCATE {Client._meta.db_table} RESTART IDENTITY")
+    Contract.unscoped.filter(tenant_id=tenant.pk).delete()
+    ClientTotals.objects.filter(tenant_id=tenant.pk).delete()
+
+
+def seed_tenant(
+    *,
+    tenant: Tenant,
+    clients: int,
+    contracts: int,
+    seed: int,
+    until: datetime.date | None = None,
+    replace: bool = False,
+    progress: Callable[[int], None] = lambda rows: None,
+) -> SeedResult:
+    """Fill one tenant with `clients` clients and `contracts` contracts."""
+    until = until or datetime.date.today()
+    rng = random.Random(seed)
+    with schema_context(tenant.schema_name):
+        has_data = Client.objects.exists() or Contract.unscoped.filter(tenant_id=tenant.pk).exists()
+    if has_data:
+        if not replace:
+            raise TenantNotEmpty(f"tenant {tenant.schema_name} already has data (use --replace)")
+        clear_tenant(tenant)
+
+    client_table = Client._meta.db_table
+    columns = ("id", "name", "email", "country", "is_active", "created_at")
+    with schema_context(tenant.schema_name), connection.cursor() as cursor:
+        with cursor.copy(f"COPY {client_table} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in _client_rows(rng, clients, until):
+                copy.write_row(row)
+        cursor.execute(
+            f"SELECT setval(pg_get_serial_sequence('{client_table}', 'id'), GREATEST(%s, 1))",
+            [clients],
+        )
+    progress(clients)
+
+    client_ids = _contract_clients(rng, clients, contracts)
+    mysql = _mysql_loader_connection()
+    try:
+        cursor = mysql.cursor()
+        for start in range(0, len(client_ids), CHUNK):
+            with tempfile.NamedTemporaryFile("w", suffix=".tsv", delete=False) as out:
+                _write_contracts(rng, tenant.pk, client_ids[start : start + CHUNK], until, out)
+            try:
+                cursor.execute(
+                    f"LOAD DATA LOCAL INFILE %s INTO TABLE {Contract._meta.db_table} "
+                    "FIELDS TERMINATED BY '\\t' "
+                    "(tenant_id, client_id, title, amount, signed_on, is_active)",
+                    [out.name],
+                )
+            finally:
+                os.unlink(out.name)
+            mysql.commit()
+            progress(min(CHUNK, len(client_ids) - start))
+        cursor.execute(
+            f"INSERT INTO {ClientTotals._meta.db_table} "
+            "(tenant_id, client_id, active_contracts, active_amount) "
+            f"SELECT tenant_id, client_id, COUNT(*), SUM(amount) FROM {Contract._meta.db_table} "
+            "WHERE tenant_id = %s AND is_active GROUP BY tenant_id, client_id",
+            [tenant.pk],
+        )
+        mysql.commit()
+    finally:
+        mysql.close()
+    return SeedResult(
+        clients=clients,
+        contracts=len(client_ids),
+        clients_without_contracts=clients - len(set(client_ids)),
+    )

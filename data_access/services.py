@@ -1,0 +1,164 @@
+"""Writes of clients and contracts, with the foreign key the databases cannot hold.
+
+Rules:
+- a contract's client must exist in the contract's tenant;
+- a client with contracts cannot be deleted (ClientHasContracts);
+- ClientTotals changes in the same MySQL transaction as the contract.
+
+The client row is locked in PostgreSQL while MySQL is written, so a contract
+cannot be added to a client that is being deleted.
+"""
+
+import datetime
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils.translation import gettext as _
+from django_tenants.utils import tenant_context
+
+from data_access.models import Client, ClientTotals, Contract
+from data_access.tenants import resolve_tenant
+from tenancy.models import Tenant
+
+MYSQL = settings.CONTRACTS_DATABASE
+
+
+class ClientHasContracts(ValidationError):
+    pass
+
+
+def _lock_client(client_id: int) -> None:
+    if not Client.objects.select_for_update().filter(pk=client_id).exists():
+        raise ValidationError(
+            {"client_id": _("Client %(id)s does not exist in this tenant.") % {"id": client_id}},
+            code="unknown_client",
+        )
+
+
+def _add_to_totals(*, tenant_id: int, client_id: int, contracts: int, amount: Decimal) -> None:
+    """Apply a delta to one client's totals; drop the row when it reaches zero."""
+    if contracts == 0 and amount == 0:
+        return
+    updated = ClientTotals.objects.filter(tenant_id=tenant_id, client_id=client_id).update(
+        active_contracts=F("active_contracts") + contracts,
+        active_amount=F("active_amount") + amount,
+    )
+    if not updated:
+        ClientTotals.objects.create(
+            tenant_id=tenant_id,
+            client_id=client_id,
+            active_contracts=contracts,
+            active_amount=amount,
+        )
+    ClientTotals.objects.filter(
+        tenant_id=tenant_id, client_id=client_id, active_contracts=0
+    ).delete()
+
+
+def _active_share(contract: Contract) -> tuple[int, Decimal]:
+    return (1, contract.amount) if contract.is_active else (0, Decimal(0))
+
+
+def create_contract(
+    *,
+    client_id: int,
+    title: str,
+    amount: Decimal,
+    signed_on: datetime.date,
+    is_active: bool = True,
+    tenant: Tenant | None = None,
+) -> Contract:
+    tenant = resolve_tenant(tenant)
+    contract = Contract(
+        tenant_id=tenant.pk,
+        client_id=client_id,
+        title=title,
+        amount=amount,
+        signed_on=signed_on,
+        is_active=is_active,
+    )
+    contract.full_clean()
+    with tenant_context(tenant), transaction.atomic():
+        _lock_client(client_id)
+        with transaction.atomic(using=MYSQL):
+            contract.save(using=MYSQL)
+            count, total = _active_share(contract)
+            _add_to_totals(tenant_id=tenant.pk, client_id=client_id, contracts=count, amount=total)
+    return contract
+
+
+def update_contract(
+    *, contract_id: int, tenant: Tenant | None = None, **changes: object
+) -> Contract:
+    """Change a contract's fields (client_id, title, amount, signed_on, is_active)."""
+    tenant = resolve_tenant(tenant)
+    allowed = {"client_id", "title", "amount", "signed_on", "is_active"}
+    if unknown := set(changes) - allowed:
+        raise ValueError(f"cannot change {sorted(unknown)}")
+    with tenant_context(tenant), transaction.atomic(), transaction.atomic(using=MYSQL):
+        contract = (
+            Contract.unscoped.using(MYSQL)
+            .select_for_update()
+            .get(pk=contract_id, tenant_id=tenant.pk)
+        )
+        before_client, (before_count, before_total) = (
+            contract.client_id,
+            _active_share(contract),
+        )
+        for field, value in changes.items():
+            setattr(contract, field, value)
+        contract.full_clean()
+        if contract.client_id != before_client:
+            _lock_client(contract.client_id)
+        contract.save(using=MYSQL)
+        _add_to_totals(
+            tenant_id=tenant.pk,
+            client_id=before_client,
+            contracts=-before_count,
+            amount=-before_total,
+        )
+        count, total = _active_share(contract)
+        _add_to_totals(
+            tenant_id=tenant.pk, client_id=contract.client_id, contracts=count, amount=total
+        )
+    return contract
+
+
+def delete_contract(*, contract_id: int, tenant: Tenant | None = None) -> None:
+    tenant = resolve_tenant(tenant)
+    with transaction.atomic(using=MYSQL):
+        contract = (
+            Contract.unscoped.using(MYSQL)
+            .select_for_update()
+            .get(pk=contract_id, tenant_id=tenant.pk)
+        )
+        count, total = _active_share(contract)
+        contract.delete(using=MYSQL)
+        _add_to_totals(
+            tenant_id=tenant.pk, client_id=contract.client_id, contracts=-count, amount=-total
+        )
+
+
+def contracts_of_client_count(*, client_id: int, tenant: Tenant | None = None) -> int:
+    tenant = resolve_tenant(tenant)
+    return Contract.unscoped.using(MYSQL).filter(tenant_id=tenant.pk, client_id=client_id).count()
+
+
+def delete_client(*, client_id: int, tenant: Tenant | None = None) -> None:
+    """Delete a client that has no contracts; refuse otherwise (never orphan contracts)."""
+    tenant = resolve_tenant(tenant)
+    with tenant_context(tenant), transaction.atomic():
+        client = Client.objects.select_for_update().get(pk=client_id)
+        if count := contracts_of_client_count(client_id=client_id, tenant=tenant):
+            raise ClientHasContracts(
+                _(
+                    "%(client)s has %(count)d contract(s) and cannot be deleted. "
+                    "Delete or reassign the contracts first."
+                )
+                % {"client": client.name, "count": count},
+                code="client_has_contracts",
+            )
+        client.delete()

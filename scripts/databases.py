@@ -1,0 +1,69 @@
+"""Reachability checks and database creation for the set-up script.
+
+python scripts/databases.py reachable URL
+python scripts/databases.py create PG_URL MYSQL_URL
+"""
+
+import sys
+
+import dj_database_url
+
+
+def _connect(url: str, *, database: str | None = None):
+    config = dj_database_url.parse(url)
+    if config["ENGINE"].endswith("mysql"):
+        import MySQLdb
+
+        return MySQLdb.connect(
+            host=config["HOST"] or "127.0.0.1",
+            port=int(config["PORT"] or 3306),
+            user=config["USER"],
+            password=config["PASSWORD"] or "",
+            database=database or "",
+            connect_timeout=2,
+        )
+    import psycopg
+
+    return psycopg.connect(
+        host=config["HOST"] or "127.0.0.1",
+        port=int(config["PORT"] or 5432),
+        user=config["USER"],
+        password=config["PASSWORD"] or None,
+        dbname=database or "postgres",
+        connect_timeout=2,
+        autocommit=True,
+    )
+
+
+def reachable(url: str) -> bool:
+    try:
+        _connect(url).close()
+    except Exception:
+        return False
+    return True
+
+
+def create(pg_url: str, mysql_url: str) -> None:
+    name = dj_database_url.parse(pg_url)["NAME"]
+    with _connect(pg_url) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if not exists:
+            conn.execute(f"CREATE DATABASE \"{name}\" ENCODING 'UTF8' TEMPLATE template0")
+    name = dj_database_url.parse(mysql_url)["NAME"]
+    conn = _connect(mysql_url)
+    try:
+        conn.cursor().execute(
+            f"CREATE DATABASE IF NOT EXISTS `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
+        )
+    finally:
+        conn.close()
+
+
+if __name__ == "__main__":
+    match sys.argv[1:]:
+        case ["reachable", url]:
+            sys.exit(0 if reachable(url) else 1)
+        case ["create", pg_url, mysql_url]:
+            create(pg_url, mysql_url)
+        case _:
+            sys.exit(__doc__)

@@ -1,0 +1,181 @@
+#!/usr/bin/env bash
+# Contrata's set-up: virtualenv, Debian packages, database servers, migrations.
+#   scripts/dev.sh run    set up, provision the demo tenants, serve on :8000
+#   scripts/dev.sh test   set up, run the whole test suite (unit, property, e2e)
+#   scripts/dev.sh setup  set up only
+#   scripts/dev.sh stop   stop the private database servers
+# DATABASE_URL / CONTRACTS_DATABASE_URL point at external servers; without them
+# private PostgreSQL and MariaDB instances run under .local/ on their own ports.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+
+LOCAL="$ROOT/.local"
+VENV="$ROOT/.venv"
+PG_PORT=${CONTRATA_PG_PORT:-54329}
+MY_PORT=${CONTRATA_MYSQL_PORT:-33069}
+export DATABASE_URL=${DATABASE_URL:-postgres://postgres@127.0.0.1:$PG_PORT/contrata}
+export CONTRACTS_DATABASE_URL=${CONTRACTS_DATABASE_URL:-mysql://contrata:contrata@127.0.0.1:$MY_PORT/contrata}
+PG_PRIVATE_URL="postgres://postgres@127.0.0.1:$PG_PORT/contrata"
+MY_PRIVATE_URL="mysql://contrata:contrata@127.0.0.1:$MY_PORT/contrata"
+
+log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+find_python() {
+  local candidate
+  for candidate in python3.13 python3.12 "$HOME"/.pyenv/versions/3.13*/bin/python3 "$HOME"/.pyenv/versions/3.12*/bin/python3 /root/.pyenv/versions/3.1[23]*/bin/python3 python3; do
+    if command -v "$candidate" >/dev/null 2>&1 &&
+       "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then
+      command -v "$candidate"; return 0
+    fi
+  done
+  return 1
+}
+
+debian_packages() {
+  local wanted=(postgresql mariadb-server libmariadb-dev pkg-config gcc)
+  [[ ${1:-} == test ]] && wanted+=(chromium)
+  local missing=() pkg
+  for pkg in "${wanted[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+  done
+  ((${#missing[@]})) || return 0
+  if [[ $(id -u) -ne 0 ]] || ! command -v apt-get >/dev/null; then
+    log "missing Debian packages: ${missing[*]} (install them as root)"; return 0
+  fi
+  log "installing Debian packages: ${missing[*]}"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null ||
+    { apt-get update >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null; }
+}
+
+virtualenv() {
+  if [[ ! -x $VENV/bin/python ]]; then
+    local python; python=$(find_python) || die "Python >= 3.12 not found"
+    log "creating .venv with $python"
+    "$python" -m venv "$VENV"
+  fi
+  local stamp="$VENV/.requirements.sha"
+  local want; want=$(sha256sum requirements.txt | cut -d' ' -f1)
+  if [[ ! -f $stamp || $(cat "$stamp") != "$want" ]]; then
+    log "installing requirements.txt"
+    "$VENV/bin/pip" install --quiet --disable-pip-version-check -r requirements.txt
+    echo "$want" >"$stamp"
+  fi
+}
+
+reachable() { "$VENV/bin/python" scripts/databases.py reachable "$1"; }
+
+start_private_postgres() {
+  local bin; bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+  [[ -n $bin ]] || die "PostgreSQL server binaries not found (apt-get install postgresql)"
+  local data="$LOCAL/pg/data" sock="$LOCAL/pg/run"
+  mkdir -p "$LOCAL/pg/run" "$LOCAL/logs"
+  local as=()
+  if [[ $(id -u) -eq 0 ]]; then
+    chown -R postgres: "$LOCAL/pg"; chmod 755 "$LOCAL" "$LOCAL/pg"
+    touch "$LOCAL/logs/postgres.log"; chown postgres: "$LOCAL/logs/postgres.log"
+    as=(runuser -u postgres --)
+  fi
+  if [[ ! -f $data/PG_VERSION ]]; then
+    log "initialising private PostgreSQL in .local/pg"
+    "${as[@]}" "$bin/initdb" -D "$data" --auth=trust -U postgres -E UTF8 --locale=C.UTF-8 >/dev/null
+  fi
+  log "starting private PostgreSQL on 127.0.0.1:$PG_PORT"
+  "${as[@]}" "$bin/pg_ctl" -D "$data" -w -l "$LOCAL/logs/postgres.log" \
+    -o "-p $PG_PORT -k $sock -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" start >/dev/null
+}
+
+start_private_mariadb() {
+  command -v mariadbd >/dev/null || die "mariadbd not found (apt-get install mariadb-server)"
+  local data="$LOCAL/mysql/data" run="$LOCAL/mysql/run"
+  mkdir -p "$data" "$run" "$LOCAL/logs"
+  local user=()
+  if [[ $(id -u) -eq 0 ]]; then
+    chown -R mysql: "$LOCAL/mysql"; chmod 755 "$LOCAL" "$LOCAL/mysql"
+    touch "$LOCAL/logs/mariadb.log"; chown mysql: "$LOCAL/logs/mariadb.log"
+    user=(--user=mysql)
+  fi
+  if [[ ! -d $data/mysql ]]; then
+    log "initialising private MariaDB in .local/mysql"
+    mariadb-install-db --no-defaults "${user[@]}" --datadir="$data" \
+      --auth-root-authentication-method=normal --skip-test-db >/dev/null
+  fi
+  log "starting private MariaDB on 127.0.0.1:$MY_PORT"
+  nohup mariadbd --no-defaults "${user[@]}" --datadir="$data" --socket="$run/mysqld.sock" \
+    --pid-file="$run/mysqld.pid" --port="$MY_PORT" --bind-address=127.0.0.1 \
+    --character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci \
+    --innodb-flush-log-at-trx-commit=2 --innodb-buffer-pool-size=1G --local-infile=1 \
+    --log-error="$LOCAL/logs/mariadb.log" >/dev/null 2>&1 &
+  local i
+  for i in $(seq 1 60); do
+    [[ -S $run/mysqld.sock ]] && mariadb --no-defaults -uroot --socket="$run/mysqld.sock" -e 'select 1' >/dev/null 2>&1 && break
+    sleep 0.5
+  done
+  mariadb --no-defaults -uroot --socket="$run/mysqld.sock" -e "
+    CREATE USER IF NOT EXISTS 'contrata'@'%' IDENTIFIED BY 'contrata';
+    CREATE USER IF NOT EXISTS 'contrata'@'localhost' IDENTIFIED BY 'contrata';
+    GRANT ALL ON *.* TO 'contrata'@'%' WITH GRANT OPTION;
+    GRANT ALL ON *.* TO 'contrata'@'localhost' WITH GRANT OPTION;" ||
+    die "private MariaDB did not start; see .local/logs/mariadb.log"
+}
+
+servers() {
+  if ! reachable "$DATABASE_URL"; then
+    [[ $DATABASE_URL == "$PG_PRIVATE_URL" ]] || die "PostgreSQL at DATABASE_URL is not reachable"
+    start_private_postgres
+    reachable "$DATABASE_URL" || die "private PostgreSQL did not come up; see .local/logs/postgres.log"
+  fi
+  if ! reachable "$CONTRACTS_DATABASE_URL"; then
+    [[ $CONTRACTS_DATABASE_URL == "$MY_PRIVATE_URL" ]] || die "MySQL at CONTRACTS_DATABASE_URL is not reachable"
+    start_private_mariadb
+    reachable "$CONTRACTS_DATABASE_URL" || die "private MariaDB did not come up; see .local/logs/mariadb.log"
+  fi
+  "$VENV/bin/python" scripts/databases.py create "$DATABASE_URL" "$CONTRACTS_DATABASE_URL"
+}
+
+migrate() {
+  log "migrating PostgreSQL (public and tenant schemas) and MySQL (contracts)"
+  "$VENV/bin/python" manage.py migrate_schemas --noinput -v 0
+  "$VENV/bin/python" manage.py migrate --database=mysql --noinput -v 0
+}
+
+setup() {
+  debian_packages "${1:-}"
+  virtualenv
+  servers
+  migrate
+}
+
+stop() {
+  local bin; bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+  if [[ -f $LOCAL/pg/data/postmaster.pid ]]; then
+    log "stopping private PostgreSQL"
+    if [[ $(id -u) -eq 0 ]]; then runuser -u postgres -- "$bin/pg_ctl" -D "$LOCAL/pg/data" -m fast stop >/dev/null
+    else "$bin/pg_ctl" -D "$LOCAL/pg/data" -m fast stop >/dev/null; fi
+  fi
+  if [[ -f $LOCAL/mysql/run/mysqld.pid ]]; then
+    log "stopping private MariaDB"
+    local pid; pid=$(cat "$LOCAL/mysql/run/mysqld.pid")
+    kill "$pid" 2>/dev/null || true
+    while kill -0 "$pid" 2>/dev/null; do sleep 0.2; done
+  fi
+}
+
+case ${1:-} in
+  setup) setup ;;
+  run)
+    setup
+    "$VENV/bin/python" manage.py setup_demo
+    log "serving on http://acme.localhost:8000/ and http://globex.localhost:8000/ (public admin: http://localhost:8000/admin/)"
+    exec "$VENV/bin/python" manage.py runserver "${CONTRATA_ADDR:-0.0.0.0:8000}"
+    ;;
+  test)
+    setup test
+    shift
+    exec "$VENV/bin/python" -m pytest "$@"
+    ;;
+  stop) stop ;;
+  *) die "usage: scripts/dev.sh run|test|setup|stop" ;;
+esac

@@ -1,0 +1,39 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from site_config.settings import require_secure_secret_key
+
+ROOT = Path(__file__).resolve().parents[2]
+GOOD_SECRET = "k3J9-vQ2x_7LmN0pR5sT8uW1yZ4aC6eG9iK2mO5qS8uX1zB4dF7hJ0lN3pQ6rT9v"
+
+
+def _import_production_settings(secret: str | None) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k != "SECRET_KEY"}
+    if secret is not None:
+        env["SECRET_KEY"] = secret
+    return subprocess.run(
+        [sys.executable, "-c", "import site_config.settings_production"],
+        cwd=ROOT, env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "secret", [None, "django-insecure-contrata-development-only", "short", "a" * 60]
+)
+def test_production_settings_refuse_an_insecure_secret(secret):
+    result = _import_production_settings(secret)
+    assert result.returncode != 0
+    assert "SECRET_KEY is insecure" in result.stderr
+
+
+def test_production_settings_start_with_a_strong_secret():
+    result = _import_production_settings(GOOD_SECRET)
+    assert result.returncode == 0, result.stderr
+
+
+def test_strong_secret_passes_the_check():
+    require_secure_secret_key(GOOD_SECRET)
