@@ -1,0 +1,314 @@
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.db import connection, connections, transaction
+from django.test.utils import CaptureQueriesContext
+from django_tenants.utils import tenant_context
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conftest import BOTH_DATABASES
+from data_access import services
+from data_access.client_table import client_page, client_rows
+from data_access.models import Client, ClientTotals, Contract
+from data_access.params import SORT_KEYS, ClientQuery
+from tests.data_access.oracle import oracle
+
+pytestmark = pytest.mark.django_db(databases=BOTH_DATABASES)
+
+BASE_TIME = datetime.datetime(2025, 1, 1, tzinfo=datetime.UTC)
+# Letters on which PostgreSQL's UPPER() and Python's str.upper() agree.
+NAME_ALPHABET = "abcxyzABCXYZáéñÁÉÑ "
+
+
+def load(
+    tenant,
+    clients: list[tuple[str, str, bool, int]],
+    contracts: list[tuple[int, Decimal, bool]],
+) -> list[int]:
+    """Bulk-insert clients and contracts, and the totals services would keep."""
+    with tenant_context(tenant):
+        created = Client.objects.bulk_create(
+            Client(
+                name=name,
+                email=f"user{index}.{name.strip().lower()[:3]}@example.com",
+                country=country,
+                is_active=active,
+                created_at=BASE_TIME + datetime.timedelta(days=day),
+            )
+            for index, (name, country, active, day) in enumerate(clients)
+        )
+    ids = [c.pk for c in created]
+    if ids and contracts:
+        Contract.unscoped.bulk_create(
+            Contract(
+                tenant_id=tenant.pk,
+                client_id=ids[index % len(ids)],
+                title=f"contract {n}",
+                amount=amount,
+                signed_on=datetime.date(2026, 1, 1),
+                is_active=active,
+            )
+            for n, (index, amount, active) in enumerate(contracts)
+        )
+        with connections["mysql"].cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO data_access_clienttotals "
+                "(tenant_id, client_id, active_contracts, active_amount) "
+                "SELECT tenant_id, client_id, COUNT(*), SUM(amount) FROM data_access_contract "
+                "WHERE tenant_id = %s AND is_active GROUP BY tenant_id, client_id",
+                [tenant.pk],
+            )
+    return ids
+
+
+def summary(rows) -> list[tuple]:
+    return [(r.id, r.name, r.contract_count, r.total_amount) for r in rows]
+
+
+def assert_matches_oracle(tenant, query: ClientQuery) -> None:
+    with tenant_context(tenant):
+        expected_rows, expected_count = oracle(query)
+        page = client_page(query)
+        assert page.count == expected_count
+        assert summary(page.rows) == summary(expected_rows)
+
+
+# --- Property test against the brute-force oracle ---------------------------------
+
+clients_strategy = st.lists(
+    st.tuples(
+        st.text(NAME_ALPHABET, min_size=1, max_size=6),
+        st.sampled_from(["CL", "BR", "ES"]),
+        st.booleans(),
+        st.integers(0, 3),  # few distinct dates: ties on "created"
+    ),
+    max_size=14,
+)
+contracts_strategy = st.lists(
+    st.tuples(
+        st.integers(0, 30),
+        st.sampled_from([Decimal("1.00"), Decimal("10.50"), Decimal("99.99")]),  # ties on totals
+        st.booleans(),
+    ),
+    max_size=30,
+)
+money = st.none() | st.sampled_from([Decimal("0"), Decimal("1.00"), Decimal("20"), Decimal("150")])
+queries_strategy = st.builds(
+    ClientQuery,
+    search=st.sampled_from(["", "a", "Á", "ñ", "xy", "USER1", "@"]),
+    country=st.sampled_from(["", "CL", "BR"]),
+    active=st.none() | st.booleans(),
+    min_total=money,
+    max_total=money,
+    has_contracts=st.none() | st.booleans(),
+    sort=st.sampled_from(SORT_KEYS),
+    descending=st.booleans(),
+    page=st.integers(1, 4),
+    page_size=st.sampled_from([1, 2, 3, 5, 25]),
+)
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    acme_clients=clients_strategy,
+    acme_contracts=contracts_strategy,
+    globex_clients=clients_strategy,
+    globex_contracts=contracts_strategy,
+    queries=st.lists(queries_strategy, min_size=1, max_size=4),
+)
+def test_client_page_equals_the_brute_force_oracle(
+    acme, globex, acme_clients, acme_contracts, globex_clients, globex_contracts, queries
+):
+    with transaction.atomic(), transaction.atomic(using="mysql"):
+        load(acme, acme_clients, acme_contracts)
+        load(globex, globex_clients, globex_contracts)  # noise with overlapping ids
+        for query in queries:
+            assert_matches_oracle(acme, query)
+        transaction.set_rollback(True, using="mysql")
+        transaction.set_rollback(True)
+
+
+# --- Hand-written edge cases ---------------------------------------------------------
+
+
+@pytest.fixture
+def book(acme, globex):
+    """Five acme clients: ties on total, one without contracts, one only inactive."""
+    ids = load(
+        acme,
+        [
+            ("Ana", "CL", True, 0),
+            ("Bruno", "BR", True, 0),
+            ("Carla", "CL", False, 1),
+            ("Diego", "ES", True, 2),
+            ("JOSÉ Núñez", "CL", True, 3),
+        ],
+        [
+            (0, Decimal("50.00"), True),
+            (1, Decimal("25.00"), True),
+            (1, Decimal("25.00"), True),  # Bruno ties with Ana at 50.00
+            (2, Decimal("70.00"), False),  # Carla: inactive only
+            (4, Decimal("10.00"), True),
+        ],
+    )
+    load(globex, [("Ana", "CL", True, 0)], [(0, Decimal("999.00"), True)])
+    return ids
+
+
+def test_ties_on_total_are_broken_by_id_in_the_sorts_direction(acme, book):
+    with tenant_context(acme):
+        page = client_page(ClientQuery(sort="total", descending=True))
+        assert [r.name for r in page.rows] == ["Bruno", "Ana", "JOSÉ Núñez", "Diego", "Carla"]
+        page = client_page(ClientQuery(sort="total"))
+        assert [r.name for r in page.rows] == ["Carla", "Diego", "JOSÉ Núñez", "Ana", "Bruno"]
+
+
+def test_clients_without_contracts_and_with_only_inactive_ones_total_zero(acme, book):
+    with tenant_context(acme):
+        rows = {r.name: r for r in client_page(ClientQuery()).rows}
+    assert (rows["Diego"].contract_count, rows["Diego"].total_amount) == (0, Decimal("0.00"))
+    assert (rows["Carla"].contract_count, rows["Carla"].total_amount) == (0, Decimal("0.00"))
+    assert (rows["Bruno"].contract_count, rows["Bruno"].total_amount) == (2, Decimal("50.00"))
+
+
+def test_pages_cover_every_row_exactly_once_for_every_sort(acme, book):
+    for sort in SORT_KEYS:
+        for descending in (False, True):
+            seen = []
+            for page_number in (1, 2, 3):
+                query = ClientQuery(sort=sort, descending=descending, page=page_number, page_size=2)
+                with tenant_context(acme):
+                    page = client_page(query)
+                seen += [r.id for r in page.rows]
+            assert sorted(seen) == sorted(book), (sort, descending)
+
+
+def test_last_page_and_past_the_end(acme, book):
+    with tenant_context(acme):
+        last = client_page(ClientQuery(page=3, page_size=2))
+        beyond = client_page(ClientQuery(page=9, page_size=2, sort="total"))
+    assert [r.name for r in last.rows] == ["JOSÉ Núñez"]
+    assert (last.count, last.num_pages, last.has_next) == (5, 3, False)
+    assert beyond.rows == [] and beyond.count == 5
+
+
+def test_empty_results(acme, book):
+    with tenant_context(acme):
+        page = client_page(ClientQuery(search="nobody", sort="total", descending=True))
+    assert (page.rows, page.count, page.start_index) == ([], 0, 0)
+
+
+def test_unicode_search_is_case_insensitive(acme, book):
+    for search in ("josé", "JOSÉ", "núñ", "NÚÑEZ"):
+        with tenant_context(acme):
+            page = client_page(ClientQuery(search=search))
+        assert [r.name for r in page.rows] == ["JOSÉ Núñez"], search
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        ClientQuery(has_contracts=False),
+        ClientQuery(has_contracts=True, sort="contracts", descending=True),
+        ClientQuery(min_total=Decimal("10"), max_total=Decimal("50"), sort="email"),
+        ClientQuery(country="CL", sort="total", descending=True),
+        ClientQuery(active=False, sort="contracts"),
+        ClientQuery(max_total=Decimal("0"), sort="created", descending=True),
+    ],
+)
+def test_filters_match_the_oracle(acme, book, query):
+    assert_matches_oracle(acme, query)
+
+
+def test_a_contract_written_through_data_access_shows_in_the_next_query(acme, book):
+    query = ClientQuery(sort="total", descending=True, page_size=1)
+    with tenant_context(acme):
+        assert client_page(query).rows[0].name == "Bruno"
+        services.create_contract(
+            client_id=book[3], title="Big", amount=Decimal("1000.00"),
+            signed_on=datetime.date(2026, 2, 1),
+        )  # fmt: skip
+        top = client_page(query).rows[0]
+    assert (top.name, top.contract_count, top.total_amount) == ("Diego", 1, Decimal("1000.00"))
+
+
+def test_export_yields_every_matching_row_in_order(acme, book):
+    query = ClientQuery(sort="total", descending=True, page_size=2)
+    with tenant_context(acme):
+        exported = list(client_rows(query))
+        expected, count = oracle(query.with_changes(page_size=1000))
+    assert summary(exported) == summary(expected) and count == 5
+
+
+# --- Bounded work ---------------------------------------------------------------------
+
+
+def _count_queries(tenant, query: ClientQuery) -> tuple[int, int, list[str]]:
+    with (
+        tenant_context(tenant),
+        CaptureQueriesContext(connection) as pg,
+        CaptureQueriesContext(connections["mysql"]) as my,
+    ):
+        client_page(query)
+    pg_queries = [q for q in pg.captured_queries if not q["sql"].startswith("SET search_path")]
+    return len(pg_queries), len(my), [q["sql"] for q in my.captured_queries]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        ClientQuery(),
+        ClientQuery(sort="total", descending=True),
+        ClientQuery(sort="contracts"),
+        ClientQuery(country="CL", sort="total", descending=True),
+        ClientQuery(min_total=Decimal("1"), sort="name"),
+        ClientQuery(search="a", has_contracts=False, sort="created"),
+    ],
+)
+def test_query_count_is_bounded_whatever_the_page_and_data_size(acme, query):
+    counts = set()
+    for n_clients, page_size in ((4, 2), (60, 25), (60, 50)):
+        with transaction.atomic(), transaction.atomic(using="mysql"):
+            load(
+                acme,
+                [(f"Client {i}", "CL" if i % 2 else "BR", True, i % 3) for i in range(n_clients)],
+                [(i, Decimal("5.00"), i % 4 != 0) for i in range(n_clients * 2)],
+            )
+            pg, my, _ = _count_queries(acme, query.with_changes(page_size=page_size))
+            counts.add((pg, my))
+            transaction.set_rollback(True, using="mysql")
+            transaction.set_rollback(True)
+    # At most: PostgreSQL count, ids and rows; MySQL count, totals, ids with totals.
+    assert max(pg for pg, _ in counts) <= 3 and max(my for _, my in counts) <= 3, counts
+
+
+def test_client_column_sorts_ask_mysql_only_for_the_pages_clients(acme):
+    ids = load(
+        acme,
+        [(f"C{i:02}", "CL", True, 0) for i in range(30)],
+        [(i, Decimal("1"), True) for i in range(30)],
+    )
+    _, my, sql = _count_queries(acme, ClientQuery(sort="name", page=2, page_size=5))
+    assert my == 1
+    assert sql[0].count(",") - sql[0].split("IN (")[0].count(",") == 4  # five ids
+    assert all(str(i) in sql[0] for i in ids[5:10])
+
+
+def test_aggregate_sort_never_loads_every_client_row(acme):
+    load(
+        acme,
+        [(f"C{i:02}", "CL", True, 0) for i in range(40)],
+        [(i, Decimal(i + 1), True) for i in range(30)],
+    )
+    with tenant_context(acme), CaptureQueriesContext(connection) as pg:
+        page = client_page(ClientQuery(sort="total", descending=True, page_size=5))
+    assert [r.total_amount for r in page.rows] == [Decimal(n) for n in (30, 29, 28, 27, 26)]
+    for sql in (q["sql"] for q in pg.captured_queries if "search_path" not in q["sql"]):
+        assert "COUNT(" in sql or " IN (" in sql or "LIMIT" in sql, sql
+    assert ClientTotals.objects.filter(tenant_id=acme.pk).count() == 30
