@@ -11,6 +11,7 @@ import os
 import random
 import tempfile
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -198,10 +199,12 @@ def _write_contracts(
     client_ids: list[int],
     until: datetime.date,
     out: io.TextIOBase,
+    *,
+    first_number: int,
 ) -> None:
     writer = csv.writer(out, delimiter="\t", lineterminator="\n")
     days = YEARS_OF_HISTORY * 365
-    for number, client_id in enumerate(client_ids, start=1):
+    for number, client_id in enumerate(client_ids, start=first_number):
         amount = Decimal(max(50, round(rng.lognormvariate(8.0, 1.1), 2))).quantize(Decimal("0.01"))
         signed = until - datetime.timedelta(days=rng.randrange(days))
         writer.writerow(
@@ -214,6 +217,22 @@ def _write_contracts(
                 0 if rng.random() < SHARE_INACTIVE_CONTRACTS else 1,
             )
         )
+
+
+def _load_contracts(
+    mysql: MySQLdb.Connection, path: str, rows: int, progress: Callable[[int], None]
+) -> None:
+    try:
+        mysql.cursor().execute(
+            f"LOAD DATA LOCAL INFILE %s INTO TABLE {Contract._meta.db_table} "
+            "FIELDS TERMINATED BY '\\t' "
+            "(tenant_id, client_id, title, amount, signed_on, is_active)",
+            [path],
+        )
+        mysql.commit()
+    finally:
+        os.unlink(path)
+    progress(rows)
 
 
 def _mysql_loader_connection() -> MySQLdb.Connection:
@@ -264,21 +283,19 @@ def seed_tenant(
     client_ids = _contract_clients(rng, clients, contracts)
     mysql = _mysql_loader_connection()
     try:
+        # Python writes chunk n+1 while MySQL loads chunk n (mysqlclient releases the GIL).
+        with ThreadPoolExecutor(max_workers=1) as loader:
+            pending: Future | None = None
+            for start in range(0, len(client_ids), CHUNK):
+                chunk = client_ids[start : start + CHUNK]
+                with tempfile.NamedTemporaryFile("w", suffix=".tsv", delete=False) as out:
+                    _write_contracts(rng, tenant.pk, chunk, until, out, first_number=start + 1)
+                if pending is not None:
+                    pending.result()
+                pending = loader.submit(_load_contracts, mysql, out.name, len(chunk), progress)
+            if pending is not None:
+                pending.result()
         cursor = mysql.cursor()
-        for start in range(0, len(client_ids), CHUNK):
-            with tempfile.NamedTemporaryFile("w", suffix=".tsv", delete=False) as out:
-                _write_contracts(rng, tenant.pk, client_ids[start : start + CHUNK], until, out)
-            try:
-                cursor.execute(
-                    f"LOAD DATA LOCAL INFILE %s INTO TABLE {Contract._meta.db_table} "
-                    "FIELDS TERMINATED BY '\\t' "
-                    "(tenant_id, client_id, title, amount, signed_on, is_active)",
-                    [out.name],
-                )
-            finally:
-                os.unlink(out.name)
-            mysql.commit()
-            progress(min(CHUNK, len(client_ids) - start))
         cursor.execute(
             f"INSERT INTO {ClientTotals._meta.db_table} "
             "(tenant_id, client_id, active_contracts, active_amount) "
