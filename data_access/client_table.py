@@ -1,29 +1,35 @@
 """The clients table: one tenant's clients with their contract count and total.
 
-Clients live in PostgreSQL and per-client totals in MySQL (ClientTotals, exact
-and transactional, one row per client with active contracts). Every call runs
-a small, fixed number of queries, whatever the page size or the data size:
+Clients live in PostgreSQL; per-client totals of active contracts live in
+MySQL (ClientTotals: exact, written in the contract's transaction, one row per
+client with at least one active contract). A client without one totals zero.
 
-- Sorted and filtered on client columns only: PostgreSQL pages and counts,
-  MySQL is asked for the totals of the page's clients only (3 queries).
-- Sorted by an aggregate, no filters: MySQL walks its (tenant, total, client)
-  index for the page; clients without contracts (total 0) come after (desc) or
-  before (asc) them, ordered by id (4-5 queries, no full scan of either side).
-- Anything else (aggregate filters, or client filters with an aggregate sort):
-  PostgreSQL gives the matching ids (ordered when the sort is a client column),
-  MySQL the totals of those ids, and the two are joined and sorted in memory;
-  PostgreSQL then loads the page's rows (3 queries).
+Each call picks one of three plans, and runs a bounded number of queries
+whatever the page size or the data size:
 
-Ties are broken by id, in the sort's direction, so rows never repeat or vanish
-between pages. Zero is the total of a client without active contracts.
+1. Client-column sort, no aggregate filter: PostgreSQL counts and pages; MySQL
+   is asked for the totals of the page's clients only. 3 queries.
+2. Descending aggregate sort, no aggregate filter: walk MySQL's (tenant,
+   total, client) index from the top. With client filters, each batch of ids
+   is checked against PostgreSQL, in at most WALK_ROUNDS growing batches.
+   Clients without contracts come last, by id; only a page that reaches them
+   reads every id. 3 queries for the first pages without filters.
+3. Everything else (aggregate filters, ascending aggregate sorts): PostgreSQL
+   gives the matching ids (ordered, for a client-column sort), MySQL their
+   totals (as integer cents, cheaper than Decimals), joined, filtered and
+   sorted in memory; PostgreSQL loads the page's rows. 4 queries.
+
+Ties are broken by id in the sort's direction, so rows never repeat or vanish
+between pages. Orphan totals (contracts whose client is gone, see
+check_integrity) are never shown as rows.
 """
 
 import heapq
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from math import ceil
+from math import ceil, floor
 
 from django.conf import settings
 from django.db import DatabaseError, connections
@@ -38,9 +44,12 @@ from data_access.tenants import resolve_tenant
 from tenancy.models import Tenant
 
 MYSQL = settings.CONTRACTS_DATABASE
-ZERO = (0, Decimal("0.00"))
 CLIENT_FIELDS = ("id", "name", "email", "country", "is_active", "created_at")
 EXPORT_BATCH = 2_000
+WALK_ROUNDS = 4
+WALK_GROWTH = 8
+# Below this many ids, MySQL is asked for their totals by IN list, above for all.
+NARROW_IDS = 20_000
 
 CLIENT_SORT_EXPRESSIONS = {
     "name": Collate("name", BINARY_COLLATION),
@@ -49,6 +58,10 @@ CLIENT_SORT_EXPRESSIONS = {
     "created": F("created_at"),
 }
 TOTALS_SORT_FIELDS = {"contracts": "active_contracts", "total": "active_amount"}
+
+# (contract count, total in cents) per client id.
+Totals = dict[int, tuple[int, int]]
+NO_CONTRACTS = (0, 0)
 
 
 class ContractsUnavailable(RuntimeError):
@@ -95,7 +108,11 @@ class ClientPage:
         return self.query.offset + len(self.rows)
 
 
-# --- PostgreSQL side ---------------------------------------------------------
+def cents_to_decimal(cents: int) -> Decimal:
+    return Decimal(cents).scaleb(-2)
+
+
+# --- PostgreSQL ----------------------------------------------------------------------
 
 
 def filtered_clients(query: ClientQuery) -> QuerySet[Client]:
@@ -117,65 +134,147 @@ def _client_ordering(query: ClientQuery) -> list[OrderBy]:
     return [key.asc(), F("id").asc()]
 
 
+def _id_in(ids: list[int]) -> RawSQL:
+    # One array parameter, however many ids (an IN list stops at 65k parameters).
+    return RawSQL(
+        '"data_access_client"."id" = ANY(%s::bigint[])', (ids,), output_field=BooleanField()
+    )
+
+
 def _clients_by_id(ids: list[int]) -> dict[int, dict]:
     if not ids:
         return {}
-    return {row["id"]: row for row in Client.objects.filter(id__in=ids).values(*CLIENT_FIELDS)}
+    return {row["id"]: row for row in Client.objects.filter(_id_in(ids)).values(*CLIENT_FIELDS)}
 
 
-def _without_ids(clients: QuerySet[Client], ids: list[int]) -> QuerySet[Client]:
-    # One array parameter, however many ids (an IN list is capped at 65k parameters).
-    return clients.filter(RawSQL("NOT (id = ANY(%s))", (ids,), output_field=BooleanField()))
+# --- MySQL ---------------------------------------------------------------------------
 
 
-# --- MySQL side --------------------------------------------------------------
-
-
-def _mysql_call(function, *args, **kwargs):
+def _from_mysql[T](function: Callable[[], T]) -> T:
     try:
-        return function(*args, **kwargs)
+        return function()
     except DatabaseError as error:
         connections[MYSQL].close()
         raise ContractsUnavailable(str(error)) from error
 
 
-def _totals(tenant: Tenant, ids: Iterable[int] | None = None) -> dict[int, tuple[int, Decimal]]:
-    rows = ClientTotals.objects.filter(tenant_id=tenant.pk)
+def _totals(tenant: Tenant, ids: list[int] | None = None) -> Totals:
+    """Totals of these clients (or of every client with contracts), in cents."""
+    if ids is not None and not ids:
+        return {}
+    sql = (
+        "SELECT client_id, active_contracts, CAST(active_amount * 100 AS SIGNED) "
+        f"FROM {ClientTotals._meta.db_table} WHERE tenant_id = %s"
+    )
+    params: list[object] = [tenant.pk]
     if ids is not None:
-        ids = list(ids)
-        if not ids:
-            return {}
-        rows = rows.filter(client_id__in=ids)
-    return {
-        client_id: (count, amount)
-        for client_id, count, amount in rows.values_list(
-            "client_id", "active_contracts", "active_amount"
+        sql += " AND client_id IN %s"
+        params.append(ids)
+
+    def fetch() -> Totals:
+        with connections[MYSQL].cursor() as cursor:
+            cursor.execute(sql, params)
+            return {client_id: (count, cents) for client_id, count, cents in cursor.fetchall()}
+
+    return _from_mysql(fetch)
+
+
+def _totals_in_order(
+    tenant: Tenant, query: ClientQuery, start: int, stop: int | None
+) -> list[tuple[int, int, int]]:
+    """(client id, count, cents) rows of ClientTotals in the sort's order, sliced."""
+    field = TOTALS_SORT_FIELDS[query.sort]
+    direction = "DESC" if query.descending else "ASC"
+    limit = "" if stop is None else f" LIMIT {int(stop - start)} OFFSET {int(start)}"
+    sql = (
+        "SELECT client_id, active_contracts, CAST(active_amount * 100 AS SIGNED) "
+        f"FROM {ClientTotals._meta.db_table} WHERE tenant_id = %s "
+        f"ORDER BY {field} {direction}, client_id {direction}{limit}"
+    )
+
+    def fetch() -> list[tuple[int, int, int]]:
+        with connections[MYSQL].cursor() as cursor:
+            cursor.execute(sql, [tenant.pk])
+            return list(cursor.fetchall())
+
+    return _from_mysql(fetch)
+
+
+def _cents_bounds(query: ClientQuery) -> tuple[int | None, int | None]:
+    """The total's bounds in whole cents (totals are whole cents, bounds may not be)."""
+    low = None if query.min_total is None else ceil(query.min_total * 100)
+    high = None if query.max_total is None else floor(query.max_total * 100)
+    return low, high
+
+
+def _admits_no_contracts(query: ClientQuery) -> bool:
+    """Whether a client without active contracts (count 0, total 0) passes."""
+    low, high = _cents_bounds(query)
+    return (
+        query.has_contracts is not True
+        and (low is None or low <= 0)
+        and (high is None or high >= 0)
+    )
+
+
+def _aggregate_predicate(query: ClientQuery) -> Callable[[tuple[int, int]], bool]:
+    low, high = _cents_bounds(query)
+    has_contracts = query.has_contracts
+
+    def passes(totals: tuple[int, int]) -> bool:
+        count, cents = totals
+        return (
+            (has_contracts is None or (count > 0) == has_contracts)
+            and (low is None or cents >= low)
+            and (high is None or cents <= high)
         )
-    }
+
+    return passes
 
 
-def _matches_aggregates(query: ClientQuery, count: int, total: Decimal) -> bool:
-    if query.has_contracts is not None and (count > 0) != query.has_contracts:
-        return False
-    if query.min_total is not None and total < query.min_total:
-        return False
-    return not (query.max_total is not None and total > query.max_total)
+def _ids_with_totals(tenant: Tenant, query: ClientQuery, *, within: bool) -> set[int]:
+    """Ids of clients with contracts whose totals pass the aggregate filters
+    (within=True) or fail them (within=False), filtered by MySQL's index."""
+    low, high = _cents_bounds(query)
+    conditions, params = [], []
+    if query.has_contracts is False:
+        conditions.append("FALSE")
+    if low is not None:
+        conditions.append("active_amount >= %s")
+        params.append(cents_to_decimal(low))
+    if high is not None:
+        conditions.append("active_amount <= %s")
+        params.append(cents_to_decimal(high))
+    test = " AND ".join(conditions) or "TRUE"
+    sql = (
+        f"SELECT client_id FROM {ClientTotals._meta.db_table} WHERE tenant_id = %s "
+        f"AND {'' if within else 'NOT '}({test})"
+    )
+
+    def fetch() -> set[int]:
+        with connections[MYSQL].cursor() as cursor:
+            cursor.execute(sql, [tenant.pk, *params])
+            return {row[0] for row in cursor.fetchall()}
+
+    return _from_mysql(fetch)
 
 
-# --- Plans -------------------------------------------------------------------
-
-
-def _rows(
-    ids: list[int], clients: dict[int, dict], totals: dict[int, tuple[int, Decimal]] | None
-) -> list[ClientRow]:
+def _rows(ids: list[int], clients: dict[int, dict], totals: Totals | None) -> list[ClientRow]:
     rows = []
     for client_id in ids:
         client = clients.get(client_id)
         if client is None:  # an orphan total: no such client in PostgreSQL
             continue
-        count, total = (None, None) if totals is None else totals.get(client_id, ZERO)
+        if totals is None:
+            count, total = None, None
+        else:
+            count, cents = totals.get(client_id, NO_CONTRACTS)
+            total = cents_to_decimal(cents)
         rows.append(ClientRow(**client, contract_count=count, total_amount=total))
     return rows
+
+
+# --- Plan 1: client columns ----------------------------------------------------------
 
 
 def _page_by_client_columns(query: ClientQuery, tenant: Tenant) -> ClientPage:
@@ -188,81 +287,128 @@ def _page_by_client_columns(query: ClientQuery, tenant: Tenant) -> ClientPage:
     )
     ids = [row["id"] for row in page]
     try:
-        totals = _mysql_call(_totals, tenant, ids)
+        totals: Totals | None = _totals(tenant, ids)
     except ContractsUnavailable:
         totals = None
     rows = _rows(ids, {row["id"]: row for row in page}, totals)
     return ClientPage(query=query, rows=rows, count=count, contracts_available=totals is not None)
 
 
-def _page_by_aggregate_index(query: ClientQuery, tenant: Tenant) -> ClientPage:
-    """Aggregate sort with no filters: walk MySQL's totals index for the page."""
-    count = Client.objects.count()
-    field = TOTALS_SORT_FIELDS[query.sort]
-    with_totals = ClientTotals.objects.filter(tenant_id=tenant.pk)
-    n_with = _mysql_call(with_totals.count)
-    n_zero = max(count - n_with, 0)
-    start, stop = query.offset, query.offset + query.page_size
-    # Position ranges of the two segments on this page.
-    if query.descending:
-        totals_range, zero_range = (start, min(stop, n_with)), (start - n_with, stop - n_with)
-    else:
-        zero_range, totals_range = (start, min(stop, n_zero)), (start - n_zero, stop - n_zero)
-    totals_range = (max(totals_range[0], 0), totals_range[1])
-    zero_range = (max(zero_range[0], 0), min(zero_range[1], n_zero))
+# --- Plan 2: walk the totals index ---------------------------------------------------
 
-    ordered_totals: list[tuple[int, int, Decimal]] = []
-    if totals_range[1] > totals_range[0]:
-        order = (f"-{field}", "-client_id") if query.descending else (field, "client_id")
-        ordered_totals = _mysql_call(
-            lambda: list(
-                with_totals.order_by(*order).values_list(
-                    "client_id", "active_contracts", "active_amount"
-                )[totals_range[0] : totals_range[1]]
-            )
-        )
+
+def _walk_matching_totals(
+    query: ClientQuery,
+    tenant: Tenant,
+    *,
+    start: int,
+    stop: int,
+    keep: Callable[[list[int]], set[int]] | None,
+) -> tuple[list[tuple[int, int, int]], bool]:
+    """Totals rows `start:stop`, in the sort's order, of the clients that `keep`
+    accepts (all of them when it is None), and whether the rows ran out."""
+    if keep is None:
+        rows = _totals_in_order(tenant, query, start, stop)
+        return rows, len(rows) < stop - start
+    matched: list[tuple[int, int, int]] = []
+    scanned, batch = 0, max(4 * stop, 500)
+    for round_number in range(WALK_ROUNDS):
+        last = round_number == WALK_ROUNDS - 1
+        rows = _totals_in_order(tenant, query, scanned, None if last else scanned + batch)
+        scanned += len(rows)
+        kept = keep([row[0] for row in rows])
+        matched += [row for row in rows if row[0] in kept]
+        if len(matched) >= stop:
+            return matched[start:stop], False
+        if last or len(rows) < batch:
+            return matched[start:stop], True
+        batch *= WALK_GROWTH
+    raise AssertionError("unreachable: the last round reads to the end")
+
+
+def _page_by_totals_walk(query: ClientQuery, tenant: Tenant) -> ClientPage:
+    """Clients with contracts in MySQL's index order; those without (total 0)
+    after them when descending, before them when ascending, ordered by id."""
+    clients = filtered_clients(query)
+    count = clients.count()
+    start, stop = query.offset, query.offset + query.page_size
+
+    def in_postgres(ids: list[int]) -> set[int]:
+        return set(clients.filter(_id_in(ids)).values_list("id", flat=True))
+
+    def without_contracts() -> list[int]:
+        with_contracts = set(_totals(tenant))
+        ordered = clients.order_by("-id" if query.descending else "id")
+        return [i for i in ordered.values_list("id", flat=True) if i not in with_contracts]
+
+    keep = in_postgres if query.has_client_filters else None
     zero_ids: list[int] = []
-    if zero_range[1] > zero_range[0]:
-        all_with = _mysql_call(lambda: list(with_totals.values_list("client_id", flat=True)))
-        zero_ids = list(
-            _without_ids(Client.objects.all(), all_with)
-            .order_by("-id" if query.descending else "id")
-            .values_list("id", flat=True)[zero_range[0] : zero_range[1]]
+    if not query.descending:
+        zero_ids = without_contracts()
+        page_totals, _ = _walk_matching_totals(
+            query,
+            tenant,
+            start=max(start - len(zero_ids), 0),
+            stop=max(stop - len(zero_ids), 0),
+            keep=keep,
         )
-    totals = {client_id: (n, amount) for client_id, n, amount in ordered_totals}
-    totals_ids = [client_id for client_id, _, _ in ordered_totals]
-    ids = totals_ids + zero_ids if query.descending else zero_ids + totals_ids
+        ids = zero_ids[start:stop] + [row[0] for row in page_totals]
+    else:
+        page_totals, ran_out = _walk_matching_totals(
+            query, tenant, start=start, stop=stop, keep=keep
+        )
+        ids = [row[0] for row in page_totals]
+        if ran_out:
+            zero_ids = without_contracts()
+            with_contracts_count = count - len(zero_ids)
+            first = max(start - with_contracts_count, 0)
+            ids += zero_ids[first : first + query.page_size - len(ids)]
+    totals: Totals = {client_id: (n, cents) for client_id, n, cents in page_totals}
     rows = _rows(ids, _clients_by_id(ids), totals)
     return ClientPage(query=query, rows=rows, count=count)
 
 
+# --- Plan 3: join in memory ----------------------------------------------------------
+
+
 def _joined(
     query: ClientQuery, tenant: Tenant, *, limit: int | None = None
-) -> tuple[list[int], int, dict[int, tuple[int, Decimal]]]:
-    """Matching ids in order (the first `limit` of them), their count and totals.
+) -> tuple[list[int], int, Totals | None]:
+    """Matching ids in order (the first `limit`, for an aggregate sort), their count,
+    and their totals when the sort needed them.
 
-    PostgreSQL gives the ids matching the client filters (in order when the
-    sort is a client column); MySQL gives the totals, of those ids when the
-    client filters narrow them, else of the whole tenant; the join, the
-    aggregate filters and an aggregate sort happen in memory.
+    PostgreSQL gives the ids passing the client filters (ordered, for a client
+    column sort). For an aggregate sort MySQL gives the totals (of those ids,
+    while they are few); else only the ids that pass, or that fail, the
+    aggregate filters, whichever excludes clients without contracts correctly.
     """
     clients = filtered_clients(query)
     if not query.sorts_by_aggregate:
         clients = clients.order_by(*_client_ordering(query))
     ids: list[int] = list(clients.values_list("id", flat=True))
-    totals = _mysql_call(_totals, tenant, ids if query.has_client_filters else None)
+    if not query.sorts_by_aggregate:
+        if _admits_no_contracts(query):
+            failing = _ids_with_totals(tenant, query, within=False)
+            ids = [i for i in ids if i not in failing]
+        else:
+            passing = _ids_with_totals(tenant, query, within=True)
+            ids = [i for i in ids if i in passing]
+        return ids, len(ids), None
+
+    narrow = query.has_client_filters and len(ids) < NARROW_IDS
+    totals = _totals(tenant, ids if narrow else None)
     if query.has_aggregate_filters:
-        ids = [i for i in ids if _matches_aggregates(query, *totals.get(i, ZERO))]
+        passes = _aggregate_predicate(query)
+        ids = [i for i in ids if passes(totals.get(i, NO_CONTRACTS))]
     count = len(ids)
-    if query.sorts_by_aggregate:
-        position = 0 if query.sort == "contracts" else 1
-        sign = -1 if query.descending else 1
+    position = 0 if query.sort == "contracts" else 1
+    sign = -1 if query.descending else 1
 
-        def key(client_id: int) -> tuple[Decimal | int, int]:
-            return (sign * totals.get(client_id, ZERO)[position], sign * client_id)
+    def key(client_id: int) -> tuple[int, int]:
+        return (sign * totals.get(client_id, NO_CONTRACTS)[position], sign * client_id)
 
-        # A heap of the first `limit` beats sorting every id for early pages.
-        ids = heapq.nsmallest(limit, ids, key=key) if limit is not None else sorted(ids, key=key)
+    # A heap of the first `limit` beats sorting every id for early pages.
+    ids = heapq.nsmallest(limit, ids, key=key) if limit is not None else sorted(ids, key=key)
     return ids, count, totals
 
 
@@ -270,11 +416,13 @@ def _page_joined(query: ClientQuery, tenant: Tenant) -> ClientPage:
     stop = query.offset + query.page_size
     ids, count, totals = _joined(query, tenant, limit=stop)
     page_ids = ids[query.offset : stop]
+    if totals is None:
+        totals = _totals(tenant, page_ids)
     rows = _rows(page_ids, _clients_by_id(page_ids), totals)
     return ClientPage(query=query, rows=rows, count=count)
 
 
-# --- Entry points -------------------------------------------------------------
+# --- Entry points --------------------------------------------------------------------
 
 
 def client_page(query: ClientQuery, *, tenant: Tenant | None = None) -> ClientPage:
@@ -288,8 +436,8 @@ def client_page(query: ClientQuery, *, tenant: Tenant | None = None) -> ClientPa
     with tenant_context(tenant):
         if not query.needs_contracts:
             return _page_by_client_columns(query, tenant)
-        if not query.has_client_filters and not query.has_aggregate_filters:
-            return _page_by_aggregate_index(query, tenant)
+        if query.sorts_by_aggregate and not query.has_aggregate_filters:
+            return _page_by_totals_walk(query, tenant)
         return _page_joined(query, tenant)
 
 
@@ -309,8 +457,8 @@ def client_rows(query: ClientQuery, *, tenant: Tenant | None = None) -> Iterator
         batch = ids[start : start + EXPORT_BATCH]
         with tenant_context(tenant):
             clients = _clients_by_id(batch)
-            try:
-                totals = _mysql_call(_totals, tenant, batch)
-            except ContractsUnavailable:
-                totals = None
+        try:
+            totals: Totals | None = _totals(tenant, batch)
+        except ContractsUnavailable:
+            totals = None
         yield from _rows(batch, clients, totals)
