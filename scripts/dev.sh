@@ -60,7 +60,8 @@ virtualenv() {
   local want; want=$(sha256sum requirements.txt | cut -d' ' -f1)
   if [[ ! -f $stamp || $(cat "$stamp") != "$want" ]]; then
     log "installing requirements.txt"
-    "$VENV/bin/pip" install --quiet --disable-pip-version-check -r requirements.txt
+    "$VENV/bin/pip" install --quiet --disable-pip-version-check -r requirements.txt 2>&1 |
+      { grep -v 'is ignored: it is neither a file nor a directory' || true; }
     echo "$want" >"$stamp"
   fi
 }

@@ -14,9 +14,13 @@ from tenancy.models import Country
 pytestmark = pytest.mark.django_db(databases=BOTH_DATABASES)
 
 
-def _client_with_contract(tenant, name: str, amount: str) -> Client:
+def _client_with_contract(
+    tenant, name: str, amount: str, *, client_id: int | None = None
+) -> Client:
     with tenant_context(tenant):
-        client = Client.objects.create(name=name, email=f"{name.lower()}@example.com", country="CL")
+        client = Client.objects.create(
+            id=client_id, name=name, email=f"{name.lower()}@example.com", country="CL"
+        )
         services.create_contract(
             client_id=client.pk, title=f"{name} deal", amount=Decimal(amount),
             signed_on=datetime.date(2026, 1, 5),
@@ -25,9 +29,10 @@ def _client_with_contract(tenant, name: str, amount: str) -> Client:
 
 
 def test_tenants_with_overlapping_client_ids_never_see_each_others_rows(acme, globex):
-    acme_client = _client_with_contract(acme, "Ada", "100.00")
-    globex_client = _client_with_contract(globex, "Gus", "999.99")
-    assert acme_client.pk == globex_client.pk  # each schema has its own sequence
+    # The same id in both schemas: only the tenant keeps the rows apart.
+    acme_client = _client_with_contract(acme, "Ada", "100.00", client_id=7)
+    globex_client = _client_with_contract(globex, "Gus", "999.99", client_id=7)
+    assert acme_client.pk == globex_client.pk
 
     with tenant_context(acme):
         assert list(Client.objects.values_list("name", flat=True)) == ["Ada"]
