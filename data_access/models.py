@@ -109,3 +109,6 @@ class ClientTotals(models.Model):
                 fields=["tenant_id", "active_contracts", "client_id"], name="totals_by_count"
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"client {self.client_id}: {self.active_contracts}, {self.active_amount}"
