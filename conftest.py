@@ -4,11 +4,13 @@ the public tenant and two tenants, acme and globex, whose client ids overlap."""
 from collections.abc import Iterator
 
 import pytest
+from django.conf import settings
 from django.db import connection
+from django.utils import translation
 from django_tenants.utils import tenant_context
 
 from tenancy.models import Tenant
-from tenancy.services import ensure_public_tenant, provision_tenant
+from tenancy.services import ensure_public_tenant, load_countries, provision_tenant
 
 TENANTS = {"acme": ("Acme Corporation", "EUR"), "globex": ("Globex Brasil", "BRL")}
 STAFF_PASSWORD = "staff-password-2026"
@@ -35,9 +37,11 @@ def django_db_setup(django_db_setup, django_db_blocker) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _back_to_public_schema() -> Iterator[None]:
+def _back_to_public_schema_and_english() -> Iterator[None]:
     yield
     connection.set_schema_to_public()
+    # LocaleMiddleware activates a request's language for the whole thread.
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture
@@ -58,10 +62,12 @@ def in_acme(acme: Tenant) -> Iterator[Tenant]:
 
 @pytest.fixture
 def provisioned_transactional_db(request) -> None:
-    """Transactional tests flush public tables (tenants, domains) but not tenant
-    schemas: recreate the tenants and empty their tables first."""
+    """Transactional tests flush public tables (tenants, domains, countries) but
+    not tenant schemas: recreate the tenants and countries and empty the tenants'
+    tables first."""
     request.getfixturevalue("transactional_db")
     provision_test_tenants()
+    load_countries()
     for schema in TENANTS:
         with connection.cursor() as cursor:
             cursor.execute(f'TRUNCATE "{schema}"."data_access_client" RESTART IDENTITY')

@@ -5,4 +5,8 @@ from dashboard import views
 app_name = "dashboard"
 urlpatterns = [
     path("", views.home, name="home"),
+    path("panels/<slug:name>/", views.panel, name="panel"),
+    path("clients/export.csv", views.export_clients, name="export_clients"),
+    path("clients/<int:client_id>/", views.client_detail, name="client_detail"),
+    path("contracts/", views.contracts, name="contracts"),
 ]

@@ -1,27 +1,242 @@
-"""Each tenant's own admin, on its host: clients (PostgreSQL) and contracts (MySQL)."""
+"""Each tenant's own admin, on its host: clients (PostgreSQL) and contracts (MySQL).
 
-from django.contrib import admin
+Contract writes go through data_access.services (which keep ClientTotals and
+the cross-database client check honest); the admin never saves them itself.
+"""
+
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.contrib import admin, messages
+from django.contrib.admin.options import ActionLocation
+from django.contrib.admin.views.main import ChangeList
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group, User
+from django.db import DatabaseError, connections
+from django.db.models import Model, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from data_access.models import Client
+from data_access import services
+from data_access.models import Client, ClientTotals, Contract
+from data_access.tenants import current_tenant
+
+MYSQL = settings.CONTRACTS_DATABASE
 
 
 class TenantAdminSite(admin.AdminSite):
     site_header = _("Contrata administration")
     site_title = _("Contrata")
+    site_url = "/"
 
 
 tenant_admin_site = TenantAdminSite(name="tenant_admin")
 
 
+# --- Clients -------------------------------------------------------------------
+
+
+class ClientChangeList(ChangeList):
+    """Loads the page's contract totals from MySQL in one query, not one per row."""
+
+    def get_results(self, request: HttpRequest) -> None:
+        super().get_results(request)
+        ids = [client.pk for client in self.result_list]
+        try:
+            totals = {
+                client_id: (count, amount)
+                for client_id, count, amount in ClientTotals.objects.filter(
+                    tenant_id=current_tenant().pk, client_id__in=ids
+                ).values_list("client_id", "active_contracts", "active_amount")
+            }
+        except DatabaseError:
+            connections[MYSQL].close()
+            totals = None
+            self.model_admin.message_user(
+                request, gettext("Contract data is unavailable."), messages.WARNING
+            )
+        for client in self.result_list:
+            client.contract_totals = (
+                None if totals is None else totals.get(client.pk, (0, Decimal("0.00")))
+            )
+
+
 @admin.register(Client, site=tenant_admin_site)
 class ClientAdmin(admin.ModelAdmin):
-    list_display = ["name", "email", "country", "is_active", "created_at"]
+    list_display = [
+        "name",
+        "email",
+        "country",
+        "is_active",
+        "created_at",
+        "active_contracts",
+        "active_total",
+    ]
     list_filter = ["is_active", "country"]
-    search_fields = ["name", "email"]
+    search_fields = ["name", "email", "=id"]
     show_full_result_count = False
+    list_per_page = 50
+
+    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
+        return ClientChangeList
+
+    def get_actions(
+        self, request: HttpRequest, action_location: ActionLocation = ActionLocation.CHANGE_LIST
+    ) -> dict[str, Any]:
+        # Bulk delete would bypass services.delete_client's contract check.
+        actions = super().get_actions(request, action_location=action_location)
+        actions.pop("delete_selected", None)
+        return actions
+
+    @admin.display(description=_("active contracts"))
+    def active_contracts(self, client: Client) -> str | int:
+        totals = getattr(client, "contract_totals", None)
+        return "—" if totals is None else totals[0]
+
+    @admin.display(description=_("active total"))
+    def active_total(self, client: Client) -> str:
+        totals = getattr(client, "contract_totals", None)
+        if totals is None:
+            return "—"
+        return f"{totals[1]} {current_tenant().currency}"
+
+    def delete_model(self, request: HttpRequest, obj: Client) -> None:
+        services.delete_client(client_id=obj.pk)
+
+    def delete_view(
+        self, request: HttpRequest, object_id: str, extra_context: dict | None = None
+    ) -> HttpResponse:
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except services.ClientHasContracts as refusal:
+            self.message_user(request, " ".join(refusal.messages), messages.ERROR)
+            return HttpResponseRedirect(
+                reverse(f"{self.admin_site.name}:data_access_client_change", args=[object_id])
+            )
+
+
+# --- Contracts -----------------------------------------------------------------
+
+
+class ClientIdWidget(forms.NumberInput):
+    """A number box with the admin's raw-id lookup (magnifier) beside it: the
+    popup is the clients changelist, searchable, and a click fills in the id."""
+
+    def render(self, name: str, value: Any, attrs: dict | None = None, renderer=None) -> str:
+        box = super().render(name, value, {**(attrs or {}), "class": "vIntegerField"}, renderer)
+        lookup = reverse("tenant_admin:data_access_client_changelist") + "?_to_field=id"
+        return format_html(
+            '{}<a href="{}" class="related-lookup" id="lookup_id_{}" title="{}"></a>',
+            box,
+            lookup,
+            name,
+            _("Look up a client"),
+        )
+
+
+class ContractAdminForm(forms.ModelForm):
+    """client_id is a plain number checked against this tenant's clients: a
+    select of 100k clients is unusable, and autocomplete can't cross databases."""
+
+    client_id = forms.IntegerField(label=_("Client id"), min_value=1, widget=ClientIdWidget)
+
+    class Meta:
+        model = Contract
+        fields = ["client_id", "title", "amount", "signed_on", "is_active"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["client_id"].help_text = _(
+            "Use the magnifier to search clients by name or email."
+        )
+
+    def clean_client_id(self) -> int:
+        client_id = self.cleaned_data["client_id"]
+        # Client lives in the tenant's PostgreSQL schema: this only sees this tenant.
+        if not Client.objects.filter(pk=client_id).exists():
+            raise forms.ValidationError(
+                _("Client %(id)s does not exist in this tenant."), params={"id": client_id}
+            )
+        return client_id
+
+
+@admin.register(Contract, site=tenant_admin_site)
+class ContractAdmin(admin.ModelAdmin):
+    form = ContractAdminForm
+    list_display = ["title", "client_id", "client_name", "amount", "signed_on", "is_active"]
+    list_filter = ["is_active"]
+    search_fields = ["title", "=client_id"]
+    readonly_fields = ["client_name"]
+    ordering = ["-signed_on", "-id"]
+    show_full_result_count = False
+    list_per_page = 50
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Contract]:
+        # Contract.objects is scoped to the current tenant: other tenants' ids 404.
+        return Contract.objects.all()
+
+    def get_object(
+        self, request: HttpRequest, object_id: str, from_field: str | None = None
+    ) -> Contract:
+        obj = super().get_object(request, object_id, from_field)
+        if obj is None:
+            # The admin would redirect with "doesn't exist"; a plain 404 reveals nothing.
+            raise Http404
+        return obj
+
+    def get_actions(
+        self, request: HttpRequest, action_location: ActionLocation = ActionLocation.CHANGE_LIST
+    ) -> dict[str, Any]:
+        # Bulk delete would bypass services.delete_contract and ClientTotals.
+        actions = super().get_actions(request, action_location=action_location)
+        actions.pop("delete_selected", None)
+        return actions
+
+    @admin.display(description=_("client"))
+    def client_name(self, contract: Contract) -> str:
+        if contract.client_id is None:
+            return "—"
+        if hasattr(contract, "client_label"):  # loaded for the whole changelist page
+            name = contract.client_label
+        else:
+            name = (
+                Client.objects.filter(pk=contract.client_id).values_list("name", flat=True).first()
+            )
+        if name is None:
+            return gettext("Missing client #%(id)s") % {"id": contract.client_id}
+        url = reverse("tenant_admin:data_access_client_change", args=[contract.client_id])
+        return format_html('<a href="{}">{}</a>', url, name)
+
+    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
+        return ContractChangeList
+
+    def save_model(self, request: HttpRequest, obj: Model, form: forms.ModelForm, change: bool):
+        fields = {name: form.cleaned_data[name] for name in ContractAdminForm.Meta.fields}
+        if change:
+            saved = services.update_contract(contract_id=obj.pk, **fields)
+        else:
+            saved = services.create_contract(**fields)
+        # The admin logs and redirects using this instance.
+        obj.pk, obj.tenant_id = saved.pk, saved.tenant_id
+
+    def delete_model(self, request: HttpRequest, obj: Model) -> None:
+        services.delete_contract(contract_id=obj.pk)
+
+
+class ContractChangeList(ChangeList):
+    """Names the page's clients with one PostgreSQL query instead of one per row."""
+
+    def get_results(self, request: HttpRequest) -> None:
+        super().get_results(request)
+        ids = {contract.client_id for contract in self.result_list}
+        names = dict(Client.objects.filter(pk__in=ids).values_list("id", "name"))
+        for contract in self.result_list:
+            contract.client_label = names.get(contract.client_id)
 
 
 tenant_admin_site.register(User, UserAdmin)

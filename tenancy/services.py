@@ -2,12 +2,13 @@
 
 from dataclasses import dataclass
 
+import pycountry
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django_tenants.utils import get_public_schema_name, schema_context
 
-from tenancy.models import Domain, Tenant
+from tenancy.models import Country, Domain, Tenant
 
 
 @dataclass(frozen=True, slots=True)
@@ -15,6 +16,19 @@ class Provisioned:
     tenant: Tenant
     tenant_created: bool
     user_created: bool
+
+
+def load_countries(*, model: type[Country] = Country) -> None:
+    """Fill the shared country list from ISO 3166 (pycountry); keeps existing rows.
+
+    `model` lets the data migration pass its historical model."""
+    model.objects.bulk_create(
+        [
+            model(code=c.alpha_2, name=getattr(c, "common_name", c.name))
+            for c in pycountry.countries
+        ],
+        ignore_conflicts=True,
+    )
 
 
 def tenant_domain(schema_name: str) -> str:

@@ -1,17 +1,11 @@
-import pycountry
 from django.contrib.postgres.operations import TrigramExtension
 from django.db import migrations
 
+from tenancy.services import load_countries as load_country_list
+
 
 def load_countries(apps, schema_editor):
-    Country = apps.get_model("tenancy", "Country")
-    Country.objects.bulk_create(
-        [
-            Country(code=c.alpha_2, name=getattr(c, "common_name", c.name))
-            for c in pycountry.countries
-        ],
-        ignore_conflicts=True,
-    )
+    load_country_list(model=apps.get_model("tenancy", "Country"))
 
 
 class Migration(migrations.Migration):

@@ -268,7 +268,11 @@ def _count_queries(tenant, query: ClientQuery) -> tuple[int, int, list[str]]:
         (ClientQuery(sort="total", descending=True), 3, 2),
         (ClientQuery(sort="contracts"), 3, 2),
         # count, up to WALK_ROUNDS id checks, ids without contracts, rows
-        (ClientQuery(country="CL", sort="total", descending=True), WALK_ROUNDS + 3, WALK_ROUNDS + 1),
+        (
+            ClientQuery(country="CL", sort="total", descending=True),
+            WALK_ROUNDS + 3,
+            WALK_ROUNDS + 1,
+        ),
         # ids, rows; ids passing (or failing) the aggregate filter, the page's totals
         (ClientQuery(min_total=Decimal("1"), sort="name"), 2, 2),
         (ClientQuery(search="a", has_contracts=False, sort="created"), 2, 2),

@@ -1,0 +1,346 @@
+"""Clients-table and panels benchmark: naive vs product vs raw-SQL floor.
+
+    DATABASE_URL=postgres://…/contrata_bench CONTRACTS_DATABASE_URL=mysql://…/contrata_bench \\
+        .venv/bin/python bench/run.py --sizes S,M,L
+
+Creates and migrates the databases named in the environment (their names must
+contain "bench": the run provisions tenants and replaces their data), seeds a
+bench tenant and a noise tenant of the same size per size (reused when already
+seeded identically), times every scenario and writes docs/bench/results.{md,json,png}.
+"""
+
+import argparse
+import cProfile
+import datetime
+import io
+import os
+import platform
+import pstats
+import secrets
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "site_config.settings")
+# Time what production runs: no DEBUG query log, which also slows every cursor.
+os.environ.setdefault("DEBUG", "0")
+os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(64))
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connection, connections  # noqa: E402
+from django_tenants.utils import schema_context  # noqa: E402
+
+from bench import report  # noqa: E402
+from bench.scenarios import Context, Scenario, bare_connections, scenarios  # noqa: E402
+from data_access.models import Client, ClientTotals, Contract  # noqa: E402
+from data_access.seeding import seed_tenant  # noqa: E402
+from tenancy.models import Tenant  # noqa: E402
+from tenancy.services import ensure_public_tenant, provision_tenant  # noqa: E402
+
+UNTIL = datetime.date(2026, 6, 30)  # last signing date of the seeded data
+SIZES = {
+    # name: (clients, contracts, deep page by name, repeats product/floor, repeats naive)
+    "S": (1_000, 10_000, 20, 50, 10),
+    "M": (10_000, 100_000, 200, 30, 5),
+    "L": (100_000, 1_000_000, 2_000, 20, 3),
+}
+APPROACHES = ("naive", "product", "floor")
+OUT = ROOT / "docs" / "bench"
+BREAKDOWN_RUNS = 5
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+# --- Set-up ---------------------------------------------------------------------------
+
+
+def check_databases() -> None:
+    names = [settings.DATABASES[alias]["NAME"] for alias in ("default", "mysql")]
+    if not all("bench" in name for name in names):
+        sys.exit(f"refusing to run on databases {names}: their names must contain 'bench'")
+
+
+def migrate() -> None:
+    subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "scripts" / "databases.py"),
+            "create",
+            os.environ["DATABASE_URL"],
+            os.environ["CONTRACTS_DATABASE_URL"],
+        ],
+        check=True,
+    )
+    call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)
+    call_command("migrate", database="mysql", interactive=False, verbosity=0)
+    ensure_public_tenant(domain="localhost")
+
+
+def _signature(size: str, clients: int, contracts: int, seed: int) -> str:
+    return f"bench {size}: {clients} clients, {contracts} contracts, seed {seed}, until {UNTIL}"
+
+
+def ensure_seeded(schema: str, size: str, clients: int, contracts: int, seed: int) -> Tenant:
+    """The tenant, provisioned and holding exactly this data set (seeded if not)."""
+    tenant = provision_tenant(
+        schema_name=schema,
+        name=schema,
+        admin_username="bench",
+        admin_password=secrets.token_urlsafe(16),
+    ).tenant
+    signature = _signature(size, clients, contracts, seed)
+    with schema_context(schema):
+        have_clients = Client.objects.count()
+    have_contracts = Contract.unscoped.filter(tenant_id=tenant.pk).count()
+    if (tenant.name, have_clients, have_contracts) == (signature, clients, contracts):
+        log(f"{schema}: reusing {clients} clients / {contracts} contracts")
+        return tenant
+    log(f"{schema}: seeding {clients} clients / {contracts} contracts")
+    started = time.perf_counter()
+    seed_tenant(
+        tenant=tenant, clients=clients, contracts=contracts, seed=seed, until=UNTIL, replace=True
+    )
+    # Statistics and visibility map as autovacuum leaves them after a while
+    # (index-only scans need the latter).
+    with schema_context(schema), connection.cursor() as cursor:
+        cursor.execute(f"VACUUM ANALYZE {Client._meta.db_table}")
+    with connections["mysql"].cursor() as cursor:
+        cursor.execute(f"ANALYZE TABLE {Contract._meta.db_table}, {ClientTotals._meta.db_table}")
+        cursor.fetchall()
+    Tenant.objects.filter(pk=tenant.pk).update(name=signature)
+    tenant.name = signature
+    log(f"{schema}: seeded in {time.perf_counter() - started:.1f} s")
+    return tenant
+
+
+# --- Measuring ------------------------------------------------------------------------------
+
+
+def time_runs(function, ctx: Context, *, repeat: int, warmup: int) -> list[float]:
+    for _ in range(warmup):
+        function(ctx)
+    timings = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        function(ctx)
+        timings.append((time.perf_counter() - started) * 1000)
+    return timings
+
+
+def time_interleaved(functions: dict, ctx: Context, *, repeat: int, warmup: int) -> dict:
+    """Alternate the approaches run by run, so load from other processes hits both alike."""
+    for _ in range(warmup):
+        for function in functions.values():
+            function(ctx)
+    timings: dict[str, list[float]] = {name: [] for name in functions}
+    for _ in range(repeat):
+        for name, function in functions.items():
+            started = time.perf_counter()
+            function(ctx)
+            timings[name].append((time.perf_counter() - started) * 1000)
+    return timings
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
+    return ordered[index]
+
+
+class QueryTimer:
+    """An execute wrapper: each statement's time, measured around the driver call."""
+
+    def __init__(self, db: str) -> None:
+        self.db = db
+        self.queries: list[tuple[str, float, str, int]] = []
+
+    def __call__(self, execute, sql, params, many, context):
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            elapsed = (time.perf_counter() - started) * 1000
+            self.queries.append((self.db, elapsed, sql, len(params or ())))
+
+
+def sql_breakdown(function, ctx: Context) -> dict:
+    """The median of a few product runs split into SQL time per database and the rest."""
+    runs = []
+    for _ in range(BREAKDOWN_RUNS):
+        timers = {"pg": QueryTimer("pg"), "mysql": QueryTimer("mysql")}
+        with (
+            connections["default"].execute_wrapper(timers["pg"]),
+            connections["mysql"].execute_wrapper(timers["mysql"]),
+        ):
+            started = time.perf_counter()
+            function(ctx)
+            total = (time.perf_counter() - started) * 1000
+        runs.append((total, timers))
+    total, timers = sorted(runs, key=lambda run: run[0])[len(runs) // 2]
+    pg_ms = sum(q[1] for q in timers["pg"].queries)
+    my_ms = sum(q[1] for q in timers["mysql"].queries)
+
+    def short(sql: str, n_params: int) -> str:
+        sql = " ".join(sql.split())
+        sql = sql if len(sql) <= 200 else f"{sql[:200]}… ({len(sql)} chars)"
+        return f"{sql} [{n_params} params]" if n_params else sql
+
+    return {
+        "total_ms": round(total, 3),
+        "postgresql_queries": len(timers["pg"].queries),
+        "postgresql_ms": round(pg_ms, 3),
+        "mysql_queries": len(timers["mysql"].queries),
+        "mysql_ms": round(my_ms, 3),
+        "python_ms": round(total - pg_ms - my_ms, 3),
+        "queries": [
+            {"db": db, "ms": round(ms, 3), "sql": short(sql, n)}
+            for timer in timers.values()
+            for db, ms, sql, n in timer.queries
+        ],
+    }
+
+
+def profile_top(function, ctx: Context, *, lines: int = 18) -> str:
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(3):
+        function(ctx)
+    profiler.disable()
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(lines)
+    # Keep the table, drop the machine's paths.
+    text = out.getvalue().replace(str(ROOT) + os.sep, "").replace(sys.prefix, "<venv>")
+    return text.replace(sys.base_prefix, "<python>")
+
+
+def run_scenario(scenario: Scenario, ctx: Context, *, repeat: int, naive_repeat: int) -> dict:
+    results = {name: fn(ctx) for name, fn in scenario.approaches.items()}
+    agree = results["naive"] == results["product"] == results["floor"]
+    if not agree:
+        for name in APPROACHES:
+            log(f"  {name}: {str(results[name])[:400]}")
+        raise SystemExit(f"{scenario.name}: the approaches disagree; timings would be meaningless")
+    entry: dict = {
+        "name": scenario.name,
+        "label": scenario.label,
+        "first_page": scenario.first_page,
+    }
+    timings = time_interleaved(
+        {name: scenario.approaches[name] for name in ("product", "floor")},
+        ctx,
+        repeat=repeat,
+        warmup=3,
+    )
+    timings["naive"] = time_runs(scenario.approaches["naive"], ctx, repeat=naive_repeat, warmup=1)
+    for name in APPROACHES:
+        entry[name] = {
+            "median_ms": round(statistics.median(timings[name]), 3),
+            "p95_ms": round(percentile(timings[name], 0.95), 3),
+            "runs": len(timings[name]),
+        }
+    entry["product_over_floor"] = round(
+        entry["product"]["median_ms"] / entry["floor"]["median_ms"], 2
+    )
+    entry["naive_over_product"] = round(
+        entry["naive"]["median_ms"] / entry["product"]["median_ms"], 1
+    )
+    entry["breakdown"] = sql_breakdown(scenario.approaches["product"], ctx)
+    return entry
+
+
+def bench_size(size: str, *, profile: bool) -> dict:
+    clients, contracts, deep_page, repeat, naive_repeat = SIZES[size]
+    seed = {"S": 11, "M": 12, "L": 13}[size]
+    tenant = ensure_seeded(f"bench_{size.lower()}", size, clients, contracts, seed)
+    ensure_seeded(f"noise_{size.lower()}", size, clients, contracts, seed + 100)
+    pg, my = bare_connections(tenant)
+    ctx = Context(tenant=tenant, today=UNTIL, pg=pg, my=my)
+    entries = []
+    try:
+        for scenario in scenarios(deep_page=deep_page):
+            log(f"{size} {scenario.name}")
+            entry = run_scenario(scenario, ctx, repeat=repeat, naive_repeat=naive_repeat)
+            if profile:
+                entry["profile"] = profile_top(scenario.approaches["product"], ctx)
+            log(
+                f"  naive {entry['naive']['median_ms']:.1f} ms, product "
+                f"{entry['product']['median_ms']:.2f} ms, floor {entry['floor']['median_ms']:.2f} ms"
+            )
+            entries.append(entry)
+    finally:
+        pg.close()
+        my.close()
+    return {
+        "size": size,
+        "clients": clients,
+        "contracts": contracts,
+        "tenants": 2,
+        "scenarios": entries,
+    }
+
+
+def environment() -> dict:
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        pg_version = cursor.fetchone()[0]
+    with connections["mysql"].cursor() as cursor:
+        cursor.execute("SELECT VERSION()")
+        my_version = cursor.fetchone()[0]
+    return {
+        "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "python": platform.python_version(),
+        "django": django.get_version(),
+        "postgresql": pg_version,
+        "mariadb": my_version,
+        "cpus": os.cpu_count(),
+        "machine": platform.machine(),
+        "debug": settings.DEBUG,
+        "tenant_limit_set_calls": getattr(settings, "TENANT_LIMIT_SET_CALLS", False),
+        "code": code_version(),
+    }
+
+
+def code_version() -> str:
+    """The commit measured, and whether data_access/ had uncommitted changes."""
+
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True)
+        return done.stdout.strip()
+
+    commit = git("rev-parse", "--short", "HEAD") or "unknown"
+    dirty = git("status", "--porcelain", "--", "data_access")
+    return f"{commit} + uncommitted changes in data_access/" if dirty else commit
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="S,M,L", help="comma-separated: S, M, L")
+    parser.add_argument("--no-profile", action="store_true", help="skip the cProfile tables")
+    parser.add_argument("--out", type=Path, default=OUT, help="results folder")
+    args = parser.parse_args()
+    sizes = [s.strip().upper() for s in args.sizes.split(",") if s.strip()]
+    if unknown := set(sizes) - set(SIZES):
+        parser.error(f"unknown sizes {sorted(unknown)}")
+    check_databases()
+    migrate()
+    results = {"environment": environment(), "sizes": []}
+    for size in sizes:
+        results["sizes"].append(bench_size(size, profile=not args.no_profile))
+    args.out.mkdir(parents=True, exist_ok=True)
+    report.write(results, args.out)
+    log(f"wrote {', '.join(p.name for p in sorted(args.out.glob('results.*')))}")
+
+
+if __name__ == "__main__":
+    main()
