@@ -50,6 +50,8 @@ WALK_ROUNDS = 4
 WALK_GROWTH = 8
 # Below this many ids, MySQL is asked for their totals by IN list, above for all.
 NARROW_IDS = 20_000
+# From this offset on, a client-column page is read as ids first, then rows.
+DEEP_OFFSET = 1_000
 
 CLIENT_SORT_EXPRESSIONS = {
     "name": Collate("name", BINARY_COLLATION),
@@ -280,17 +282,21 @@ def _rows(ids: list[int], clients: dict[int, dict], totals: Totals | None) -> li
 def _page_by_client_columns(query: ClientQuery, tenant: Tenant) -> ClientPage:
     clients = filtered_clients(query)
     count = clients.count()
-    page = list(
-        clients.order_by(*_client_ordering(query)).values(*CLIENT_FIELDS)[
-            query.offset : query.offset + query.page_size
-        ]
-    )
-    ids = [row["id"] for row in page]
+    ordered = clients.order_by(*_client_ordering(query))
+    window = slice(query.offset, query.offset + query.page_size)
+    if query.offset < DEEP_OFFSET:
+        page = {row["id"]: row for row in ordered.values(*CLIENT_FIELDS)[window]}
+        ids = list(page)
+    else:
+        # Skipping many rows is cheap from the sort index alone (ids only); whole
+        # rows are then read for the page's ids.
+        ids = list(ordered.values_list("id", flat=True)[window])
+        page = _clients_by_id(ids)
     try:
         totals: Totals | None = _totals(tenant, ids)
     except ContractsUnavailable:
         totals = None
-    rows = _rows(ids, {row["id"]: row for row in page}, totals)
+    rows = _rows(ids, page, totals)
     return ClientPage(query=query, rows=rows, count=count, contracts_available=totals is not None)
 
 
@@ -303,7 +309,8 @@ def _walk_matching_totals(
     *,
     start: int,
     stop: int,
-    keep: Callable[[list[int]], set[int]] | None,
+    keep: Callable[[list[int]], dict[int, dict]] | None,
+    kept_rows: dict[int, dict],
 ) -> tuple[list[tuple[int, int, int]], bool]:
     """Totals rows `start:stop`, in the sort's order, of the clients that `keep`
     accepts (all of them when it is None), and whether the rows ran out."""
@@ -317,6 +324,7 @@ def _walk_matching_totals(
         rows = _totals_in_order(tenant, query, scanned, None if last else scanned + batch)
         scanned += len(rows)
         kept = keep([row[0] for row in rows])
+        kept_rows.update(kept)
         matched += [row for row in rows if row[0] in kept]
         if len(matched) >= stop:
             return matched[start:stop], False
@@ -333,8 +341,11 @@ def _page_by_totals_walk(query: ClientQuery, tenant: Tenant) -> ClientPage:
     count = clients.count()
     start, stop = query.offset, query.offset + query.page_size
 
-    def in_postgres(ids: list[int]) -> set[int]:
-        return set(clients.filter(_id_in(ids)).values_list("id", flat=True))
+    def in_postgres(ids: list[int]) -> dict[int, dict]:
+        # The whole rows: those on the page need no second trip.
+        return {row["id"]: row for row in clients.filter(_id_in(ids)).values(*CLIENT_FIELDS)}
+
+    kept_rows: dict[int, dict] = {}
 
     def without_contracts() -> list[int]:
         with_contracts = set(_totals(tenant))
@@ -351,11 +362,12 @@ def _page_by_totals_walk(query: ClientQuery, tenant: Tenant) -> ClientPage:
             start=max(start - len(zero_ids), 0),
             stop=max(stop - len(zero_ids), 0),
             keep=keep,
+            kept_rows=kept_rows,
         )
         ids = zero_ids[start:stop] + [row[0] for row in page_totals]
     else:
         page_totals, ran_out = _walk_matching_totals(
-            query, tenant, start=start, stop=stop, keep=keep
+            query, tenant, start=start, stop=stop, keep=keep, kept_rows=kept_rows
         )
         ids = [row[0] for row in page_totals]
         if ran_out:
@@ -364,7 +376,8 @@ def _page_by_totals_walk(query: ClientQuery, tenant: Tenant) -> ClientPage:
             first = max(start - with_contracts_count, 0)
             ids += zero_ids[first : first + query.page_size - len(ids)]
     totals: Totals = {client_id: (n, cents) for client_id, n, cents in page_totals}
-    rows = _rows(ids, _clients_by_id(ids), totals)
+    missing = [client_id for client_id in ids if client_id not in kept_rows]
+    rows = _rows(ids, kept_rows | _clients_by_id(missing), totals)
     return ClientPage(query=query, rows=rows, count=count)
 
 

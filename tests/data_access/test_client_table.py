@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import BOTH_DATABASES
-from data_access import services
+from data_access import client_table, services
 from data_access.client_table import WALK_ROUNDS, client_page, client_rows
 from data_access.models import Client, ClientTotals, Contract
 from data_access.params import SORT_KEYS, ClientQuery
@@ -322,3 +322,13 @@ def test_aggregate_sort_never_loads_every_client_row(acme):
     for sql in (q["sql"] for q in pg.captured_queries if "search_path" not in q["sql"]):
         assert "COUNT(" in sql or "= ANY(" in sql or "LIMIT" in sql, sql
     assert ClientTotals.objects.filter(tenant_id=acme.pk).count() == 30
+
+
+@pytest.mark.parametrize("descending", [False, True])
+@pytest.mark.parametrize("sort", ["name", "email", "created"])
+def test_deep_pages_read_ids_first_and_match_the_oracle(acme, book, monkeypatch, sort, descending):
+    monkeypatch.setattr(client_table, "DEEP_OFFSET", 0)
+    for page in (1, 2, 3):
+        assert_matches_oracle(
+            acme, ClientQuery(sort=sort, descending=descending, page=page, page_size=2)
+        )
