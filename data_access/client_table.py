@@ -50,6 +50,8 @@ WALK_ROUNDS = 4
 WALK_GROWTH = 8
 # Below this many ids, MySQL is asked for their totals by IN list, above for all.
 NARROW_IDS = 20_000
+# Up to this many clients passing the client filters, join rather than walk.
+SMALL_MATCH = 5_000
 # From this offset on, a client-column page is read as ids first, then rows.
 DEEP_OFFSET = 1_000
 
@@ -339,6 +341,10 @@ def _page_by_totals_walk(query: ClientQuery, tenant: Tenant) -> ClientPage:
     after them when descending, before them when ascending, ordered by id."""
     clients = filtered_clients(query)
     count = clients.count()
+    if query.has_client_filters and count <= SMALL_MATCH:
+        # A narrow filter would make the walk read far down the index: joining
+        # the few matching ids' totals is cheaper.
+        return _page_joined(query, tenant)
     start, stop = query.offset, query.offset + query.page_size
 
     def in_postgres(ids: list[int]) -> dict[int, dict]:
