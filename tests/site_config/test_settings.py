@@ -37,3 +37,17 @@ def test_production_settings_start_with_a_strong_secret():
 
 def test_strong_secret_passes_the_check():
     require_secure_secret_key(GOOD_SECRET)
+
+
+def test_deploy_checks_pass_with_production_settings():
+    env = {
+        **os.environ,
+        "SECRET_KEY": GOOD_SECRET,
+        "DJANGO_SETTINGS_MODULE": "site_config.settings_production",
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT, env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
