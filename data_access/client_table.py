@@ -39,7 +39,7 @@ from django.db.models.functions import Collate
 from django_tenants.utils import tenant_context
 
 from data_access.models import BINARY_COLLATION, Client, ClientTotals
-from data_access.params import ClientQuery
+from data_access.params import ClientQuery, PageArithmetic
 from data_access.tenants import resolve_tenant
 from tenancy.models import Tenant
 
@@ -85,31 +85,11 @@ class ClientRow:
 
 
 @dataclass(frozen=True, slots=True)
-class ClientPage:
+class ClientPage(PageArithmetic):
     query: ClientQuery
     rows: list[ClientRow]
     count: int
     contracts_available: bool = True
-
-    @property
-    def num_pages(self) -> int:
-        return max(1, ceil(self.count / self.query.page_size))
-
-    @property
-    def has_previous(self) -> bool:
-        return self.query.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.query.page < self.num_pages
-
-    @property
-    def start_index(self) -> int:
-        return self.query.offset + 1 if self.rows else 0
-
-    @property
-    def end_index(self) -> int:
-        return self.query.offset + len(self.rows)
 
 
 def cents_to_decimal(cents: int) -> Decimal:

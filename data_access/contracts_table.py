@@ -10,7 +10,6 @@ plus one against PostgreSQL for the names of the page's clients.
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
-from math import ceil
 from typing import Any, Self
 
 from django import forms
@@ -23,7 +22,13 @@ from django_tenants.utils import tenant_context
 
 from data_access.client_table import ContractsUnavailable
 from data_access.models import Client, ClientTotals, Contract
-from data_access.params import DEFAULT_PAGE_SIZE, MAX_PAGE, PAGE_SIZES, InvalidQuery
+from data_access.params import (
+    DEFAULT_PAGE_SIZE,
+    MAX_PAGE,
+    PAGE_SIZES,
+    PageArithmetic,
+    parse_query,
+)
 from data_access.tenants import resolve_tenant
 from tenancy.models import Tenant
 
@@ -145,11 +150,7 @@ class ContractQueryForm(forms.Form):
 
 
 def parse_contract_query(params: QueryDict | dict[str, str]) -> ContractQuery:
-    """The ContractQuery for these parameters, or InvalidQuery naming each bad one."""
-    form = ContractQueryForm(params)
-    if not form.is_valid():
-        raise InvalidQuery({name: [str(m) for m in msgs] for name, msgs in form.errors.items()})
-    return form.to_query()
+    return parse_query(ContractQueryForm, params)
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,30 +165,10 @@ class ContractRow:
 
 
 @dataclass(frozen=True, slots=True)
-class ContractPage:
+class ContractPage(PageArithmetic):
     query: ContractQuery
     rows: list[ContractRow]
     count: int
-
-    @property
-    def num_pages(self) -> int:
-        return max(1, ceil(self.count / self.query.page_size))
-
-    @property
-    def has_previous(self) -> bool:
-        return self.query.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.query.page < self.num_pages
-
-    @property
-    def start_index(self) -> int:
-        return self.query.offset + 1 if self.rows else 0
-
-    @property
-    def end_index(self) -> int:
-        return self.query.offset + len(self.rows)
 
 
 def _filtered(query: ContractQuery):

@@ -7,7 +7,8 @@ fragments, the CSV export and the JSON API.
 
 from dataclasses import asdict, dataclass, replace
 from decimal import Decimal
-from typing import Any, Self
+from math import ceil
+from typing import Any, Protocol, Self
 
 from django import forms
 from django.http import QueryDict
@@ -119,6 +120,14 @@ class ClientQuery:
         return asdict(self)
 
 
+class QueryForm[Q](Protocol):
+    def __init__(self, data: QueryDict | dict[str, str]) -> None: ...
+    def is_valid(self) -> bool: ...
+    @property
+    def errors(self) -> dict[str, list[str]]: ...
+    def to_query(self) -> Q: ...
+
+
 class ClientQueryForm(forms.Form):
     """Parses and validates the parameters; its fields also render the filter bar."""
 
@@ -176,9 +185,43 @@ class ClientQueryForm(forms.Form):
         )
 
 
-def parse_client_query(params: QueryDict | dict[str, str]) -> ClientQuery:
-    """The ClientQuery for these parameters, or InvalidQuery naming each bad one."""
-    form = ClientQueryForm(params)
+def parse_query[Q](form_class: type["QueryForm[Q]"], params: QueryDict | dict[str, str]) -> Q:
+    """The query object for these parameters, or InvalidQuery naming each bad one."""
+    form = form_class(params)
     if not form.is_valid():
         raise InvalidQuery({name: [str(m) for m in msgs] for name, msgs in form.errors.items()})
     return form.to_query()
+
+
+def parse_client_query(params: QueryDict | dict[str, str]) -> ClientQuery:
+    return parse_query(ClientQueryForm, params)
+
+
+class PageArithmetic:
+    """Page numbers of a result with `query` (page, page_size, offset), `rows`
+    and `count`; shared by the clients and contracts tables."""
+
+    __slots__ = ()
+    query: Any
+    rows: list
+    count: int
+
+    @property
+    def num_pages(self) -> int:
+        return max(1, ceil(self.count / self.query.page_size))
+
+    @property
+    def has_previous(self) -> bool:
+        return self.query.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.query.page < self.num_pages
+
+    @property
+    def start_index(self) -> int:
+        return self.query.offset + 1 if self.rows else 0
+
+    @property
+    def end_index(self) -> int:
+        return self.query.offset + len(self.rows)

@@ -13,7 +13,8 @@ Raw SQL takes every value as a parameter; only fixed table names are in the text
 """
 
 import datetime
-from collections import defaultdict
+import itertools
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -21,9 +22,9 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, connections
-from django.db.models import BooleanField, Count, Q, QuerySet, Sum
+from django.db.models import BigIntegerField, BooleanField, Count, F, Q, QuerySet, Sum
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Coalesce, TruncMonth
+from django.db.models.functions import Cast, Coalesce, TruncMonth
 from django_tenants.utils import tenant_context
 
 from data_access.models import Client, ClientTotals, Contract
@@ -249,6 +250,38 @@ def client_totals_raw(
     return {client_id: (n, amount) for client_id, n, amount in rows}
 
 
+def client_cents_orm(*, tenant: Tenant, client_ids: ClientIds = None) -> dict[int, tuple[int, int]]:
+    """{client_id: (active contracts, active amount in cents)} from ClientTotals.
+
+    Integers rather than Decimals: MySQLdb converts them several times faster, and
+    sums of cents are exact (cents_to_decimal turns them back).
+    """
+    cents = Cast(F("active_amount") * 100, BigIntegerField())
+    return {
+        client_id: (n, amount)
+        for client_id, n, amount in _totals_rows(tenant, _ids(client_ids))
+        .annotate(cents=cents)
+        .values_list("client_id", "active_contracts", "cents")
+    }
+
+
+def client_cents_raw(*, tenant: Tenant, client_ids: ClientIds = None) -> dict[int, tuple[int, int]]:
+    ids = _ids(client_ids)
+    if ids == []:
+        return {}
+    where, params = _in_list("client_id", ids)
+    rows = _mysql_rows(
+        f"SELECT client_id, active_contracts, CAST(active_amount * 100 AS SIGNED) "
+        f"FROM {TOTALS_TABLE} WHERE tenant_id = %s{where}",
+        [tenant.pk, *params],
+    )
+    return {client_id: (n, cents) for client_id, n, cents in rows}
+
+
+def cents_to_decimal(cents: int) -> Decimal:
+    return Decimal(cents).scaleb(-2)
+
+
 def signed_per_month_orm(
     *,
     tenant: Tenant,
@@ -427,20 +460,32 @@ def orphan_contracts_by_client_raw(*, tenant: Tenant) -> dict[int, int]:
 
 
 def join_by_country(
-    countries: dict[int, str], totals: dict[int, tuple[int, Decimal]]
+    countries: dict[int, str], totals: dict[int, tuple[int, Decimal]] | dict[int, tuple[int, int]]
 ) -> list[CountryRow]:
     """Per-country (clients, active contracts, amount) of these clients, largest total first.
 
-    Totals of ids missing from `countries` (orphans) are left out.
+    `totals` amounts are Decimals or integer cents (client_cents_*); the result is
+    Decimal either way. Totals of ids missing from `countries` (orphans) are left out.
     """
-    grouped: dict[str, list] = defaultdict(lambda: [0, 0, ZERO])
-    for client_id, country in countries.items():
-        group = grouped[country]
-        n, amount = totals.get(client_id, (0, ZERO))
-        group[0] += 1
-        group[1] += n
-        group[2] += amount
-    rows = [(country, clients, n, amount) for country, (clients, n, amount) in grouped.items()]
+    in_cents = any(isinstance(amount, int) for _, amount in itertools.islice(totals.values(), 1))
+    clients: Counter[str] = Counter(countries.values())
+    contracts: dict[str, int] = dict.fromkeys(clients, 0)
+    amounts: dict[str, Any] = dict.fromkeys(clients, 0)
+    # Only clients with totals need the per-client step (the others add zero).
+    for client_id, (n, amount) in totals.items():
+        country = countries.get(client_id)
+        if country is not None:
+            contracts[country] += n
+            amounts[country] += amount
+    rows = [
+        (
+            country,
+            clients[country],
+            contracts[country],
+            cents_to_decimal(amounts[country]) if in_cents else amounts[country] + ZERO,
+        )
+        for country in clients
+    ]
     return sorted(rows, key=lambda row: (-row[3], row[0]))
 
 
@@ -448,13 +493,13 @@ def totals_by_country_orm(*, tenant: Tenant, client_ids: ClientIds = None) -> li
     ids = _ids(client_ids)
     countries = client_countries_orm(tenant=tenant, client_ids=ids)
     # Whole tenant: read every totals row rather than a 100k-long IN list.
-    return join_by_country(countries, client_totals_orm(tenant=tenant, client_ids=ids))
+    return join_by_country(countries, client_cents_orm(tenant=tenant, client_ids=ids))
 
 
 def totals_by_country_raw(*, tenant: Tenant, client_ids: ClientIds = None) -> list[CountryRow]:
     ids = _ids(client_ids)
     countries = client_countries_raw(tenant=tenant, client_ids=ids)
-    return join_by_country(countries, client_totals_raw(tenant=tenant, client_ids=ids))
+    return join_by_country(countries, client_cents_raw(tenant=tenant, client_ids=ids))
 
 
 # --- Registry ------------------------------------------------------------------------
@@ -475,6 +520,7 @@ QUERY_PAIRS: tuple[QueryPair, ...] = (
     QueryPair("amount_per_client", amount_per_client_orm, amount_per_client_raw, (MYSQL,)),
     QueryPair("active_totals", active_totals_orm, active_totals_raw, (MYSQL,)),
     QueryPair("client_totals", client_totals_orm, client_totals_raw, (MYSQL,)),
+    QueryPair("client_cents", client_cents_orm, client_cents_raw, (MYSQL,)),
     QueryPair("totals_by_country", totals_by_country_orm, totals_by_country_raw, (PG, MYSQL)),
     QueryPair("signed_per_month", signed_per_month_orm, signed_per_month_raw, (MYSQL,)),
     QueryPair("signed_per_day", signed_per_day_orm, signed_per_day_raw, (MYSQL,)),
