@@ -1,4 +1,4 @@
-"""Every message of the catalogs is translated, and the compiled catalogs are current."""
+"""Every message of the catalogs is translated."""
 
 import re
 from pathlib import Path
@@ -17,5 +17,3 @@ def test_every_message_is_translated(language):
     untranslated = [m.group(1) for m in entries if not (m.group(3) or m.group(4))]
     assert untranslated == []
     assert "#, fuzzy" not in catalog.split("\n\n", 1)[1]
-    compiled = LOCALE / language / "LC_MESSAGES" / "django.mo"
-    assert compiled.stat().st_mtime >= (compiled.with_suffix(".po")).stat().st_mtime - 1
