@@ -250,13 +250,20 @@ def client_totals_raw(
     return {client_id: (n, amount) for client_id, n, amount in rows}
 
 
+class _Cents(Cast):
+    """CAST(decimal * 100 AS SIGNED): MySQLdb returns it as an int already, so skip
+    Django's per-row int() converter (a third of the time for ~90k rows)."""
+
+    convert_value = staticmethod(Cast._convert_value_noop)
+
+
 def client_cents_orm(*, tenant: Tenant, client_ids: ClientIds = None) -> dict[int, tuple[int, int]]:
     """{client_id: (active contracts, active amount in cents)} from ClientTotals.
 
     Integers rather than Decimals: MySQLdb converts them several times faster, and
     sums of cents are exact (cents_to_decimal turns them back).
     """
-    cents = Cast(F("active_amount") * 100, BigIntegerField())
+    cents = _Cents(F("active_amount") * 100, BigIntegerField())
     return {
         client_id: (n, amount)
         for client_id, n, amount in _totals_rows(tenant, _ids(client_ids))

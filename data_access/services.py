@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django_tenants.utils import tenant_context
 
 from data_access.models import Client, ClientTotals, Contract
+from data_access.panels import forget_orphan_contracts
 from data_access.tenants import resolve_tenant
 from tenancy.models import Tenant
 
@@ -87,6 +88,7 @@ def create_contract(
             contract.save(using=MYSQL)
             count, total = _active_share(contract)
             _add_to_totals(tenant_id=tenant.pk, client_id=client_id, contracts=count, amount=total)
+    forget_orphan_contracts(tenant=tenant)
     return contract
 
 
@@ -124,6 +126,7 @@ def update_contract(
         _add_to_totals(
             tenant_id=tenant.pk, client_id=contract.client_id, contracts=count, amount=total
         )
+    forget_orphan_contracts(tenant=tenant)
     return contract
 
 
@@ -140,6 +143,7 @@ def delete_contract(*, contract_id: int, tenant: Tenant | None = None) -> None:
         _add_to_totals(
             tenant_id=tenant.pk, client_id=contract.client_id, contracts=-count, amount=-total
         )
+    forget_orphan_contracts(tenant=tenant)
 
 
 def contracts_of_client_count(*, client_id: int, tenant: Tenant | None = None) -> int:
@@ -162,3 +166,4 @@ def delete_client(*, client_id: int, tenant: Tenant | None = None) -> None:
                 code="client_has_contracts",
             )
         client.delete()
+    forget_orphan_contracts(tenant=tenant)

@@ -6,6 +6,7 @@ from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
+from django.core.cache import cache
 from django.db import OperationalError, connections
 from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import tenant_context
@@ -35,6 +36,14 @@ QUERIES = {
     "search-and-active": ClientQuery(search="ana", active=True, sort="email", page=3),
     "nothing": ClientQuery(search="zzz-no-such-client"),
 }
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    # Tenants keep their pk across tests; a cached OrphanReport must not leak.
+    cache.clear()
+    yield
+    cache.clear()
 
 
 class Oracle:
@@ -211,6 +220,97 @@ def test_orphan_contracts_are_reported_per_tenant(oracles, acme, globex):
     assert panels.kpis(ClientQuery(search="a"), tenant=acme) == oracles["acme"].kpis(
         ClientQuery(search="a")
     )
+
+
+def _orphan(tenant, client_id: int = 6_000_001) -> Contract:
+    # Bypasses the services, the only way an orphan can appear.
+    return Contract.unscoped.create(
+        tenant_id=tenant.pk, client_id=client_id, title="Lost", amount=Decimal(1), signed_on=TODAY
+    )
+
+
+def _client(tenant, email: str) -> Client:
+    with tenant_context(tenant):
+        return Client.objects.create(name="Cached", email=email, country="CL")
+
+
+def _contract_for(tenant, client: Client) -> Contract:
+    return services.create_contract(
+        client_id=client.pk, title="Deal", amount=Decimal("3.10"), signed_on=TODAY, tenant=tenant
+    )
+
+
+NONE = panels.OrphanReport(contracts=0, clients=[])
+ONE = panels.OrphanReport(contracts=1, clients=[6_000_001])
+
+
+# Each write: a preparation made through the services before the report is cached,
+# then the service call that must drop it.
+def _create(tenant, client: Client) -> None:
+    _contract_for(tenant, client)
+
+
+def _update(tenant, client: Client) -> None:
+    [contract] = Contract.unscoped.filter(tenant_id=tenant.pk, client_id=client.pk)
+    services.update_contract(contract_id=contract.pk, title="Renamed", tenant=tenant)
+
+
+def _delete_contract(tenant, client: Client) -> None:
+    [contract] = Contract.unscoped.filter(tenant_id=tenant.pk, client_id=client.pk)
+    services.delete_contract(contract_id=contract.pk, tenant=tenant)
+
+
+def _delete_client(tenant, client: Client) -> None:
+    services.delete_client(client_id=client.pk, tenant=tenant)
+
+
+@pytest.mark.parametrize(
+    ("write", "with_contract"),
+    [(_create, False), (_update, True), (_delete_contract, True), (_delete_client, False)],
+)
+def test_orphan_report_is_cached_until_a_service_write(oracles, acme, globex, write, with_contract):
+    client = _client(acme, "cached@example.com")
+    if with_contract:
+        _contract_for(acme, client)
+    assert panels.orphan_contracts(tenant=acme) == NONE
+    assert panels.orphan_contracts(tenant=globex) == NONE
+    _orphan(acme)
+    _orphan(globex)
+    # Cached: the bypassing writes are not seen yet...
+    assert panels.orphan_contracts(tenant=acme) == NONE
+    # ...but a service write in acme drops acme's report, and only acme's.
+    write(acme, client)
+    assert panels.orphan_contracts(tenant=acme) == ONE
+    assert panels.orphan_contracts(tenant=globex) == NONE
+    assert panels.orphan_contracts(tenant=globex, fresh=True) == ONE
+
+
+def test_orphan_report_cache_ignores_the_ambient_schema(oracles, acme, globex):
+    # The key names the tenant: reading acme's report from globex's schema (or
+    # none) finds the same entry, and a write made from elsewhere still drops it.
+    with tenant_context(globex):
+        assert panels.orphan_contracts(tenant=acme) == NONE
+    _orphan(acme)
+    assert panels.orphan_contracts(tenant=acme) == NONE
+    with tenant_context(acme):
+        assert panels.orphan_contracts() == NONE
+    with tenant_context(globex):
+        panels.forget_orphan_contracts(tenant=acme)
+    assert panels.orphan_contracts(tenant=acme) == ONE
+    assert panels.orphan_contracts(tenant=globex) == NONE
+
+
+def test_orphan_report_expires_after_its_ttl(oracles, acme, monkeypatch):
+    timeouts = []
+    set_ = cache.set
+    monkeypatch.setattr(
+        cache, "set", lambda key, value, timeout: timeouts.append(timeout) or set_(key, value, 0)
+    )
+    assert panels.orphan_contracts(tenant=acme) == NONE  # stored already expired
+    _orphan(acme)
+    assert panels.orphan_contracts(tenant=acme) == ONE
+    assert timeouts == [panels.ORPHANS_TTL, panels.ORPHANS_TTL]
+    assert 0 < panels.ORPHANS_TTL <= 300
 
 
 @pytest.mark.parametrize("name", ["everything", "country", "min-total", "country-and-range"])

@@ -58,7 +58,7 @@ class Command(BaseCommand):
                 raise CommandError(f"no tenant {options['tenant']!r}")
         failing = []
         for tenant in tenants:
-            orphans = panels.orphan_contracts(tenant=tenant)
+            orphans = panels.orphan_contracts(tenant=tenant, fresh=True)
             problems = totals_problems(
                 stored=queries.client_totals_orm(tenant=tenant),
                 expected=expected_totals(tenant=tenant),
