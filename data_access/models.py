@@ -80,6 +80,8 @@ class Contract(models.Model):
                 fields=["tenant_id", "signed_on", "client_id", "amount"],
                 name="contract_signed_cover",
             ),
+            # The contracts page's default order (newest first), id as tie-break.
+            models.Index(fields=["tenant_id", "signed_on", "id"], name="contract_signed_sort"),
             models.Index(fields=["tenant_id", "amount", "id"], name="contract_amount_sort"),
         ]
         constraints = [
