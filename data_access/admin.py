@@ -41,6 +41,19 @@ tenant_admin_site = TenantAdminSite(name="tenant_admin")
 # --- Clients -------------------------------------------------------------------
 
 
+class DeletesThroughServices(admin.ModelAdmin):
+    """No bulk "delete selected": it would bypass data_access.services (the
+    client's contract check, ClientTotals). Single deletes go through
+    delete_model."""
+
+    def get_actions(
+        self, request: HttpRequest, action_location: ActionLocation = ActionLocation.CHANGE_LIST
+    ) -> dict[str, Any]:
+        actions = super().get_actions(request, action_location=action_location)
+        actions.pop("delete_selected", None)
+        return actions
+
+
 class ClientChangeList(ChangeList):
     """Loads the page's contract totals from MySQL in one query, not one per row."""
 
@@ -67,7 +80,7 @@ class ClientChangeList(ChangeList):
 
 
 @admin.register(Client, site=tenant_admin_site)
-class ClientAdmin(admin.ModelAdmin):
+class ClientAdmin(DeletesThroughServices):
     list_display = [
         "name",
         "email",
@@ -84,14 +97,6 @@ class ClientAdmin(admin.ModelAdmin):
 
     def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
         return ClientChangeList
-
-    def get_actions(
-        self, request: HttpRequest, action_location: ActionLocation = ActionLocation.CHANGE_LIST
-    ) -> dict[str, Any]:
-        # Bulk delete would bypass services.delete_client's contract check.
-        actions = super().get_actions(request, action_location=action_location)
-        actions.pop("delete_selected", None)
-        return actions
 
     @admin.display(description=_("active contracts"))
     def active_contracts(self, client: Client) -> str | int:
@@ -166,7 +171,7 @@ class ContractAdminForm(forms.ModelForm):
 
 
 @admin.register(Contract, site=tenant_admin_site)
-class ContractAdmin(admin.ModelAdmin):
+class ContractAdmin(DeletesThroughServices):
     form = ContractAdminForm
     list_display = ["title", "client_id", "client_name", "amount", "signed_on", "is_active"]
     list_filter = ["is_active"]
@@ -188,14 +193,6 @@ class ContractAdmin(admin.ModelAdmin):
             # The admin would redirect with "doesn't exist"; a plain 404 reveals nothing.
             raise Http404
         return obj
-
-    def get_actions(
-        self, request: HttpRequest, action_location: ActionLocation = ActionLocation.CHANGE_LIST
-    ) -> dict[str, Any]:
-        # Bulk delete would bypass services.delete_contract and ClientTotals.
-        actions = super().get_actions(request, action_location=action_location)
-        actions.pop("delete_selected", None)
-        return actions
 
     @admin.display(description=_("client"))
     def client_name(self, contract: Contract) -> str:
