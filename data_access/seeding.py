@@ -10,6 +10,7 @@ import io
 import os
 import random
 import tempfile
+import unicodedata
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -169,7 +170,9 @@ def _client_rows(rng: random.Random, count: int, until: datetime.date):
         else:
             name = f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}"
         local = (
-            name.lower().replace(" ", ".").replace("&", "and").encode("ascii", "ignore").decode()
+            unicodedata.normalize("NFKD", name.lower().replace(" ", ".").replace("&", "and"))
+            .encode("ascii", "ignore")
+            .decode()
         )
         local = "".join(ch for ch in local if ch.isalnum() or ch == ".").strip(".")
         yield (
