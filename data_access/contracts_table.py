@@ -24,10 +24,11 @@ from data_access.client_table import ContractsUnavailable
 from data_access.models import Client, ClientTotals, Contract
 from data_access.params import (
     DEFAULT_PAGE_SIZE,
-    MAX_PAGE,
-    PAGE_SIZES,
     PageArithmetic,
+    page_field,
+    page_size_field,
     parse_query,
+    sort_field,
 )
 from data_access.tenants import resolve_tenant
 from tenancy.models import Tenant
@@ -109,19 +110,9 @@ class ContractQueryForm(forms.Form):
     client = forms.IntegerField(
         label=_("Client id"), required=False, min_value=1, max_value=2**63 - 1
     )
-    sort = forms.ChoiceField(
-        label=_("Sort"),
-        required=False,
-        choices=[("", "")] + [(p + key, p + key) for key in SORT_FIELDS for p in ("", "-")],
-    )
-    page = forms.IntegerField(label=_("Page"), required=False, min_value=1, max_value=MAX_PAGE)
-    per_page = forms.TypedChoiceField(
-        label=_("Rows per page"),
-        required=False,
-        coerce=int,
-        empty_value=DEFAULT_PAGE_SIZE,
-        choices=[(size, size) for size in PAGE_SIZES],
-    )
+    sort = sort_field(SORT_FIELDS)
+    page = page_field()
+    per_page = page_size_field()
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

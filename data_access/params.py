@@ -5,6 +5,7 @@ fragments, the CSV export and the JSON API.
      &sort=-total&page=2&per_page=25
 """
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, replace
 from decimal import Decimal
 from math import ceil
@@ -120,6 +121,29 @@ class ClientQuery:
         return asdict(self)
 
 
+def sort_field(keys: Iterable[str]) -> forms.ChoiceField:
+    """`key` ascending or `-key` descending, for each sortable key."""
+    return forms.ChoiceField(
+        label=_("Sort"),
+        required=False,
+        choices=[("", "")] + [(p + key, p + key) for key in keys for p in ("", "-")],
+    )
+
+
+def page_field() -> forms.IntegerField:
+    return forms.IntegerField(label=_("Page"), required=False, min_value=1, max_value=MAX_PAGE)
+
+
+def page_size_field() -> forms.TypedChoiceField:
+    return forms.TypedChoiceField(
+        label=_("Rows per page"),
+        required=False,
+        coerce=int,
+        empty_value=DEFAULT_PAGE_SIZE,
+        choices=[(size, size) for size in PAGE_SIZES],
+    )
+
+
 class QueryForm[Q](Protocol):
     def __init__(self, data: QueryDict | dict[str, str]) -> None: ...
     def is_valid(self) -> bool: ...
@@ -141,19 +165,9 @@ class ClientQueryForm(forms.Form):
         label=_("Max. total"), required=False, min_value=0, max_digits=16, decimal_places=2
     )
     has_contracts = forms.ChoiceField(label=_("Has contracts"), required=False, choices=YES_NO)
-    sort = forms.ChoiceField(
-        label=_("Sort"),
-        required=False,
-        choices=[("", "")] + [(p + key, p + key) for key in SORT_KEYS for p in ("", "-")],
-    )
-    page = forms.IntegerField(label=_("Page"), required=False, min_value=1, max_value=MAX_PAGE)
-    per_page = forms.TypedChoiceField(
-        label=_("Rows per page"),
-        required=False,
-        coerce=int,
-        empty_value=DEFAULT_PAGE_SIZE,
-        choices=[(size, size) for size in PAGE_SIZES],
-    )
+    sort = sort_field(SORT_KEYS)
+    page = page_field()
+    per_page = page_size_field()
 
     def clean_country(self) -> str:
         country = self.cleaned_data["country"].upper()

@@ -2,16 +2,11 @@
 
 import datetime
 import json
-import socket
-from collections.abc import Iterator
-from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from django.db import connections
-from django.db.utils import load_backend
 from django.test import Client as HttpClient
 from django.urls import resolve
 from django_tenants.utils import tenant_context
@@ -24,6 +19,7 @@ from data_access import services
 from data_access.models import Client, Contract
 from data_access.params import ClientQueryForm
 from tenancy.models import Country
+from tests.mysql_down import contracts_down
 
 pytestmark = pytest.mark.django_db(databases=BOTH_DATABASES)
 
@@ -109,30 +105,6 @@ def logged_in(host: str) -> HttpClient:
 def body(response) -> Any:
     assert response["Content-Type"] == "application/json"
     return json.loads(response.content)
-
-
-def closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@contextmanager
-def contracts_down() -> Iterator[None]:
-    """MySQL unreachable: the "mysql" alias points at a closed port.
-
-    A fresh connection object stands in for the real one, which stays open
-    inside the test's transaction and is put back afterwards.
-    """
-    real = connections["mysql"]
-    backend = load_backend(real.settings_dict["ENGINE"])
-    broken = backend.DatabaseWrapper({**real.settings_dict, "PORT": closed_port()}, "mysql")
-    connections["mysql"] = broken
-    try:
-        yield
-    finally:
-        broken.close()
-        connections["mysql"] = real
 
 
 # --- Oracle ----------------------------------------------------------------------

@@ -14,11 +14,11 @@ from data_access.params import PAGE_SIZES, SORT_KEYS, ClientQueryForm
 from tests.dashboard.test_api import (
     ACME,
     ACME_CLIENTS,
-    contracts_down,
     make_clients,
     oracle,
     token_client,
 )
+from tests.mysql_down import contracts_down
 
 pytestmark = pytest.mark.django_db(databases=BOTH_DATABASES)
 

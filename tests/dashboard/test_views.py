@@ -4,16 +4,11 @@ import csv
 import datetime
 import io
 import re
-import socket
-from collections.abc import Iterator
-from contextlib import contextmanager
 from decimal import Decimal
 from html import unescape
 
 import pytest
 from django.contrib.auth.models import User
-from django.db import connections
-from django.db.utils import load_backend
 from django.test import Client as HttpClient
 from django_tenants.utils import tenant_context
 
@@ -23,6 +18,7 @@ from data_access import services
 from data_access.models import Client
 from data_access.panels import MonthCount
 from data_access.params import ClientQuery
+from tests.mysql_down import contracts_down
 
 pytestmark = pytest.mark.django_db(databases=BOTH_DATABASES)
 
@@ -80,26 +76,6 @@ def logged_in(host: str, username: str = "staff") -> HttpClient:
 @pytest.fixture
 def acme_browser(acme) -> HttpClient:
     return logged_in(ACME)
-
-
-def closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@contextmanager
-def contracts_down() -> Iterator[None]:
-    """MySQL unreachable: the "mysql" alias points at a closed port for a while."""
-    real = connections["mysql"]
-    backend = load_backend(real.settings_dict["ENGINE"])
-    broken = backend.DatabaseWrapper({**real.settings_dict, "PORT": closed_port()}, "mysql")
-    connections["mysql"] = broken
-    try:
-        yield
-    finally:
-        broken.close()
-        connections["mysql"] = real
 
 
 def names_in_table(html: str) -> list[str]:

@@ -2,8 +2,10 @@
 
 from decimal import Decimal
 
+from django.db.models import Count, Sum
+
 from data_access.client_table import ClientRow
-from data_access.models import Client, Contract
+from data_access.models import Client, ClientTotals, Contract
 from data_access.params import ClientQuery
 
 SORT_ATTRIBUTES = {
@@ -59,3 +61,21 @@ def oracle(query: ClientQuery) -> tuple[list[ClientRow], int]:
     attribute = SORT_ATTRIBUTES[query.sort]
     rows.sort(key=lambda row: (getattr(row, attribute), row.id), reverse=query.descending)
     return rows[query.offset : query.offset + query.page_size], len(rows)
+
+
+def totals_from_contracts(tenant) -> dict[int, tuple[int, Decimal]]:
+    """Per-client (count, sum) of active contracts, recomputed from the contracts."""
+    return {
+        row["client_id"]: (row["n"], row["total"])
+        for row in Contract.unscoped.filter(tenant_id=tenant.pk, is_active=True)
+        .values("client_id")
+        .annotate(n=Count("id"), total=Sum("amount"))
+    }
+
+
+def kept_totals(tenant) -> dict[int, tuple[int, Decimal]]:
+    """Per-client (count, sum) as ClientTotals keeps them."""
+    return {
+        t.client_id: (t.active_contracts, t.active_amount)
+        for t in ClientTotals.objects.filter(tenant_id=tenant.pk)
+    }

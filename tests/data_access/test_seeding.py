@@ -3,10 +3,11 @@ import io
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db.models import Count, Q, Sum
+from django.db.models import Q
 from django_tenants.utils import tenant_context
 
-from data_access.models import Client, ClientTotals, Contract
+from data_access.models import Client, Contract
+from tests.data_access.oracle import kept_totals, totals_from_contracts
 
 UNTIL = datetime.date(2026, 6, 30)
 
@@ -52,15 +53,5 @@ def test_seed_demo_is_deterministic_and_realistic(acme):
     assert len({row[2] for row in contracts}) > 2500  # amounts vary
 
     # The derived totals match the contracts exactly.
-    expected = {
-        row["client_id"]: (row["n"], row["total"])
-        for row in Contract.unscoped.filter(tenant_id=acme.pk, is_active=True)
-        .values("client_id")
-        .annotate(n=Count("id"), total=Sum("amount"))
-    }
-    totals = {
-        t.client_id: (t.active_contracts, t.active_amount)
-        for t in ClientTotals.objects.filter(tenant_id=acme.pk)
-    }
-    assert totals == expected
+    assert kept_totals(acme) == totals_from_contracts(acme)
     assert not Contract.unscoped.filter(~Q(tenant_id=acme.pk)).exists()

@@ -3,29 +3,19 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Sum
 from django_tenants.utils import tenant_context
 
 from conftest import BOTH_DATABASES
 from data_access import services
 from data_access.models import Client, ClientTotals, Contract
+from tests.data_access.oracle import kept_totals, totals_from_contracts
 
 pytestmark = pytest.mark.django_db(databases=BOTH_DATABASES)
 SIGNED = datetime.date(2026, 3, 1)
 
 
 def totals_are_exact(tenant) -> bool:
-    expected = {
-        row["client_id"]: (row["n"], row["total"])
-        for row in Contract.unscoped.filter(tenant_id=tenant.pk, is_active=True)
-        .values("client_id")
-        .annotate(n=Count("id"), total=Sum("amount"))
-    }
-    kept = {
-        t.client_id: (t.active_contracts, t.active_amount)
-        for t in ClientTotals.objects.filter(tenant_id=tenant.pk)
-    }
-    return kept == expected
+    return kept_totals(tenant) == totals_from_contracts(tenant)
 
 
 @pytest.fixture
