@@ -104,8 +104,8 @@ class ClientTotals(models.Model):
     pk = models.CompositePrimaryKey("tenant_id", "client_id")
     tenant_id = models.PositiveIntegerField()
     client_id = models.BigIntegerField()
-    active_contracts = models.PositiveIntegerField()
-    active_amount = models.DecimalField(max_digits=18, decimal_places=2)
+    active_contracts = models.PositiveIntegerField(_("contracts"))
+    active_amount = models.DecimalField(_("total"), max_digits=18, decimal_places=2)
 
     class Meta:
         indexes = [

@@ -5,6 +5,9 @@ Rules:
 - a client with contracts cannot be deleted (ClientHasContracts);
 - ClientTotals changes in the same MySQL transaction as the contract.
 
+MySQL failures surface as ContractsUnavailable (data_access.boundary), with
+nothing written.
+
 The client row is locked in PostgreSQL while MySQL is written, so a contract
 cannot be added to a client that is being deleted.
 """
@@ -19,8 +22,9 @@ from django.db.models import F
 from django.utils.translation import gettext as _
 from django_tenants.utils import tenant_context
 
+from data_access.boundary import contracts_database
 from data_access.models import Client, ClientTotals, Contract
-from data_access.panels import forget_orphan_contracts
+from data_access.selectors.panels import forget_orphan_contracts
 from data_access.tenants import resolve_tenant
 from tenancy.models import Tenant
 
@@ -84,7 +88,7 @@ def create_contract(
     contract.full_clean()
     with tenant_context(tenant), transaction.atomic():
         _lock_client(client_id)
-        with transaction.atomic(using=MYSQL):
+        with contracts_database(), transaction.atomic(using=MYSQL):
             contract.save(using=MYSQL)
             count, total = _active_share(contract)
             _add_to_totals(tenant_id=tenant.pk, client_id=client_id, contracts=count, amount=total)
@@ -100,7 +104,12 @@ def update_contract(
     allowed = {"client_id", "title", "amount", "signed_on", "is_active"}
     if unknown := set(changes) - allowed:
         raise ValueError(f"cannot change {sorted(unknown)}")
-    with tenant_context(tenant), transaction.atomic(), transaction.atomic(using=MYSQL):
+    with (
+        tenant_context(tenant),
+        transaction.atomic(),
+        contracts_database(),
+        transaction.atomic(using=MYSQL),
+    ):
         contract = (
             Contract.unscoped.using(MYSQL)
             .select_for_update()
@@ -132,7 +141,7 @@ def update_contract(
 
 def delete_contract(*, contract_id: int, tenant: Tenant | None = None) -> None:
     tenant = resolve_tenant(tenant)
-    with transaction.atomic(using=MYSQL):
+    with contracts_database(), transaction.atomic(using=MYSQL):
         contract = (
             Contract.unscoped.using(MYSQL)
             .select_for_update()
@@ -146,6 +155,7 @@ def delete_contract(*, contract_id: int, tenant: Tenant | None = None) -> None:
     forget_orphan_contracts(tenant=tenant)
 
 
+@contracts_database()
 def contracts_of_client_count(*, client_id: int, tenant: Tenant | None = None) -> int:
     tenant = resolve_tenant(tenant)
     return Contract.unscoped.using(MYSQL).filter(tenant_id=tenant.pk, client_id=client_id).count()

@@ -69,6 +69,7 @@ SHARED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "django_tables2",
+    "demo",
 ]
 TENANT_APPS = [
     "django.contrib.admin",

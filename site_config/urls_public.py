@@ -3,7 +3,7 @@
 from django.urls import path
 from django.views.generic import TemplateView
 
-from tenancy.admin import public_admin_site
+from site_config.admin.public import public_admin_site
 
 urlpatterns = [
     path("admin/", public_admin_site.urls),

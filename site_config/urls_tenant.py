@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from data_access.admin import tenant_admin_site
+from site_config.admin.tenant import tenant_admin_site
 
 urlpatterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),

@@ -7,38 +7,39 @@ For each tenant: contracts whose client does not exist in the tenant's schema
 (wrong, missing or stale). Exits non-zero when it finds any.
 """
 
-from decimal import Decimal
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django_tenants.utils import get_public_schema_name
 
-from data_access import panels, queries
+from data_access.selectors import aggregates, panels
+from data_access.selectors.aggregates import Cents, cents_to_decimal
 from tenancy.models import Tenant
 
-Totals = dict[int, tuple[int, Decimal]]
 MAX_LISTED = 20
 
 
-def expected_totals(*, tenant: Tenant) -> Totals:
-    """What ClientTotals must hold, recomputed from the contracts."""
-    counts = dict(queries.contracts_per_client_orm(tenant=tenant))
-    amounts = dict(queries.amount_per_client_orm(tenant=tenant))
-    return {client_id: (n, amounts[client_id]) for client_id, n in counts.items()}
+def _shown(totals: tuple[int, int]) -> str:
+    count, cents = totals
+    return f"({count}, {cents_to_decimal(cents)})"
 
 
-def totals_problems(*, stored: Totals, expected: Totals) -> list[str]:
+def totals_problems(*, stored: Cents, expected: Cents) -> list[str]:
     problems = []
     for client_id in sorted(stored.keys() | expected.keys()):
         have, want = stored.get(client_id), expected.get(client_id)
         if have == want:
             continue
         if have is None:
-            problems.append(f"client {client_id}: totals row missing, expected {want}")
+            problems.append(f"client {client_id}: totals row missing, expected {_shown(want)}")
         elif want is None:
-            problems.append(f"client {client_id}: stale totals row {have}, no active contracts")
+            problems.append(
+                f"client {client_id}: stale totals row {_shown(have)}, no active contracts"
+            )
         else:
-            problems.append(f"client {client_id}: totals {have}, contracts say {want}")
+            problems.append(
+                f"client {client_id}: totals {_shown(have)}, contracts say {_shown(want)}"
+            )
     return problems
 
 
@@ -60,8 +61,8 @@ class Command(BaseCommand):
         for tenant in tenants:
             orphans = panels.orphan_contracts(tenant=tenant, fresh=True)
             problems = totals_problems(
-                stored=queries.client_totals_orm(tenant=tenant),
-                expected=expected_totals(tenant=tenant),
+                stored=aggregates.client_cents(tenant=tenant),
+                expected=aggregates.active_totals_by_client(tenant=tenant),
             )
             if orphans.contracts:
                 shown = ", ".join(map(str, orphans.clients[:MAX_LISTED]))

@@ -1,4 +1,5 @@
-"""Run each ORM/raw-SQL query pair against a tenant: SQL, rows, timings, agreement.
+"""Run each aggregate the product reads (ORM) beside its hand-written SQL twin
+(data_access.raw_sql) against a tenant: SQL, rows, timings, agreement.
 
     manage.py compare_queries --tenant acme --repeat 5
 
@@ -15,7 +16,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connections
 from django.test.utils import CaptureQueriesContext
 
-from data_access.queries import QUERY_PAIRS, QueryPair
+from data_access.raw_sql import QUERY_PAIRS, QueryPair
 from tenancy.models import Tenant
 
 SQL_PREVIEW = 600  # characters; whole-tenant id lists would flood the terminal

@@ -5,7 +5,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
-from data_access.seeding import TenantNotEmpty, seed_tenant
+from demo.seeding import TenantNotEmpty, seed_tenant
 from tenancy.models import Tenant
 
 

@@ -9,19 +9,20 @@ whatever the page size or the data size:
 
 1. Client-column sort, no aggregate filter: PostgreSQL counts and pages; MySQL
    is asked for the totals of the page's clients only. 3 queries.
-2. Descending aggregate sort, no aggregate filter: walk MySQL's (tenant,
-   total, client) index from the top. With client filters, each batch of ids
-   is checked against PostgreSQL, in at most WALK_ROUNDS growing batches.
-   Clients without contracts come last, by id; only a page that reaches them
-   reads every id. 3 queries for the first pages without filters.
-3. Everything else (aggregate filters, ascending aggregate sorts): PostgreSQL
-   gives the matching ids (ordered, for a client-column sort), MySQL their
-   totals (as integer cents, cheaper than Decimals), joined, filtered and
-   sorted in memory; PostgreSQL loads the page's rows. 4 queries.
+2. Aggregate sort, no aggregate filter: walk MySQL's (tenant, total, client)
+   index. With client filters, each batch of ids is checked against PostgreSQL,
+   in at most WALK_ROUNDS growing batches. Clients without contracts come last
+   when descending, first when ascending, by id.
+3. Everything else (aggregate filters): PostgreSQL gives the matching ids
+   (ordered, for a client-column sort), MySQL their totals in integer cents,
+   joined, filtered and sorted in memory; PostgreSQL loads the page's rows.
 
 Ties are broken by id in the sort's direction, so rows never repeat or vanish
 between pages. Orphan totals (contracts whose client is gone, see
 check_integrity) are never shown as rows.
+
+When MySQL is down, a question that needs it is answered without its contract
+terms (filters and sort), and the page says so.
 """
 
 import heapq
@@ -29,47 +30,33 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from math import ceil, floor
 
-from django.conf import settings
-from django.db import DatabaseError, connections
-from django.db.models import BooleanField, F, OrderBy, Q, QuerySet
-from django.db.models.expressions import RawSQL
-from django.db.models.functions import Collate
+from django.db.models import Q, QuerySet
 from django_tenants.utils import tenant_context
 
-from data_access.models import BINARY_COLLATION, Client, ClientTotals
-from data_access.params import ClientQuery, PageArithmetic
+from data_access.boundary import ContractsUnavailable
+from data_access.models import Client
+from data_access.querying import ClientQuery, ResultPage
+from data_access.selectors.aggregates import (
+    NO_CONTRACTS,
+    Cents,
+    cents_to_decimal,
+    client_cents,
+    client_cents_in_order,
+    client_ids_by_total,
+    id_in,
+)
 from data_access.tenants import resolve_tenant
 from tenancy.models import Tenant
 
-MYSQL = settings.CONTRACTS_DATABASE
 CLIENT_FIELDS = ("id", "name", "email", "country", "is_active", "created_at")
 EXPORT_BATCH = 2_000
 WALK_ROUNDS = 4
 WALK_GROWTH = 8
-# Below this many ids, MySQL is asked for their totals by IN list, above for all.
-NARROW_IDS = 20_000
 # Up to this many clients passing the client filters, join rather than walk.
 SMALL_MATCH = 5_000
 # From this offset on, a client-column page is read as ids first, then rows.
 DEEP_OFFSET = 1_000
-
-CLIENT_SORT_EXPRESSIONS = {
-    "name": Collate("name", BINARY_COLLATION),
-    "email": Collate("email", BINARY_COLLATION),
-    "country": F("country"),
-    "created": F("created_at"),
-}
-TOTALS_SORT_FIELDS = {"contracts": "active_contracts", "total": "active_amount"}
-
-# (contract count, total in cents) per client id.
-Totals = dict[int, tuple[int, int]]
-NO_CONTRACTS = (0, 0)
-
-
-class ContractsUnavailable(RuntimeError):
-    """MySQL could not be reached; contract data is unavailable for now."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,16 +71,24 @@ class ClientRow:
     total_amount: Decimal | None
 
 
-@dataclass(frozen=True, slots=True)
-class ClientPage(PageArithmetic):
-    query: ClientQuery
-    rows: list[ClientRow]
-    count: int
-    contracts_available: bool = True
+class ClientPage(ResultPage[ClientRow]):
+    def __init__(
+        self,
+        rows: list[ClientRow],
+        *,
+        query: ClientQuery,
+        count: int,
+        contracts_available: bool = True,
+        asked: ClientQuery | None = None,
+    ) -> None:
+        super().__init__(rows, query=query, count=count)
+        self.contracts_available = contracts_available
+        # The query asked, when MySQL was down and `query` is what could be answered.
+        self.asked = asked or query
 
-
-def cents_to_decimal(cents: int) -> Decimal:
-    return Decimal(cents).scaleb(-2)
+    @property
+    def contract_terms_dropped(self) -> bool:
+        return self.asked != self.query
 
 
 # --- PostgreSQL ----------------------------------------------------------------------
@@ -111,139 +106,17 @@ def filtered_clients(query: ClientQuery) -> QuerySet[Client]:
     return clients
 
 
-def _client_ordering(query: ClientQuery) -> list[OrderBy]:
-    key = CLIENT_SORT_EXPRESSIONS[query.sort]
-    if query.descending:
-        return [key.desc(), F("id").desc()]
-    return [key.asc(), F("id").asc()]
-
-
-def _id_in(ids: list[int]) -> RawSQL:
-    # One array parameter, however many ids (an IN list stops at 65k parameters).
-    return RawSQL(
-        '"data_access_client"."id" = ANY(%s::bigint[])', (ids,), output_field=BooleanField()
-    )
+def _ordered(clients: QuerySet[Client], query: ClientQuery) -> QuerySet[Client]:
+    return clients.order_by(*query.column.ordering(descending=query.descending))
 
 
 def _clients_by_id(ids: list[int]) -> dict[int, dict]:
     if not ids:
         return {}
-    return {row["id"]: row for row in Client.objects.filter(_id_in(ids)).values(*CLIENT_FIELDS)}
+    return {row["id"]: row for row in Client.objects.filter(id_in(ids)).values(*CLIENT_FIELDS)}
 
 
-# --- MySQL ---------------------------------------------------------------------------
-
-
-def _from_mysql[T](function: Callable[[], T]) -> T:
-    try:
-        return function()
-    except DatabaseError as error:
-        connections[MYSQL].close()
-        raise ContractsUnavailable(str(error)) from error
-
-
-def _totals(tenant: Tenant, ids: list[int] | None = None) -> Totals:
-    """Totals of these clients (or of every client with contracts), in cents."""
-    if ids is not None and not ids:
-        return {}
-    sql = (
-        "SELECT client_id, active_contracts, CAST(active_amount * 100 AS SIGNED) "
-        f"FROM {ClientTotals._meta.db_table} WHERE tenant_id = %s"
-    )
-    params: list[object] = [tenant.pk]
-    if ids is not None:
-        sql += " AND client_id IN %s"
-        params.append(ids)
-
-    def fetch() -> Totals:
-        with connections[MYSQL].cursor() as cursor:
-            cursor.execute(sql, params)
-            return {client_id: (count, cents) for client_id, count, cents in cursor.fetchall()}
-
-    return _from_mysql(fetch)
-
-
-def _totals_in_order(
-    tenant: Tenant, query: ClientQuery, start: int, stop: int | None
-) -> list[tuple[int, int, int]]:
-    """(client id, count, cents) rows of ClientTotals in the sort's order, sliced."""
-    field = TOTALS_SORT_FIELDS[query.sort]
-    direction = "DESC" if query.descending else "ASC"
-    limit = "" if stop is None else f" LIMIT {int(stop - start)} OFFSET {int(start)}"
-    sql = (
-        "SELECT client_id, active_contracts, CAST(active_amount * 100 AS SIGNED) "
-        f"FROM {ClientTotals._meta.db_table} WHERE tenant_id = %s "
-        f"ORDER BY {field} {direction}, client_id {direction}{limit}"
-    )
-
-    def fetch() -> list[tuple[int, int, int]]:
-        with connections[MYSQL].cursor() as cursor:
-            cursor.execute(sql, [tenant.pk])
-            return list(cursor.fetchall())
-
-    return _from_mysql(fetch)
-
-
-def _cents_bounds(query: ClientQuery) -> tuple[int | None, int | None]:
-    """The total's bounds in whole cents (totals are whole cents, bounds may not be)."""
-    low = None if query.min_total is None else ceil(query.min_total * 100)
-    high = None if query.max_total is None else floor(query.max_total * 100)
-    return low, high
-
-
-def _admits_no_contracts(query: ClientQuery) -> bool:
-    """Whether a client without active contracts (count 0, total 0) passes."""
-    low, high = _cents_bounds(query)
-    return (
-        query.has_contracts is not True
-        and (low is None or low <= 0)
-        and (high is None or high >= 0)
-    )
-
-
-def _aggregate_predicate(query: ClientQuery) -> Callable[[tuple[int, int]], bool]:
-    low, high = _cents_bounds(query)
-    has_contracts = query.has_contracts
-
-    def passes(totals: tuple[int, int]) -> bool:
-        count, cents = totals
-        return (
-            (has_contracts is None or (count > 0) == has_contracts)
-            and (low is None or cents >= low)
-            and (high is None or cents <= high)
-        )
-
-    return passes
-
-
-def _ids_with_totals(tenant: Tenant, query: ClientQuery, *, within: bool) -> set[int]:
-    """Ids of clients with contracts whose totals pass the aggregate filters
-    (within=True) or fail them (within=False), filtered by MySQL's index."""
-    low, high = _cents_bounds(query)
-    conditions, params = [], []
-    if query.has_contracts is False:
-        conditions.append("FALSE")
-    if low is not None:
-        conditions.append("active_amount >= %s")
-        params.append(cents_to_decimal(low))
-    if high is not None:
-        conditions.append("active_amount <= %s")
-        params.append(cents_to_decimal(high))
-    test = " AND ".join(conditions) or "TRUE"
-    sql = (
-        f"SELECT client_id FROM {ClientTotals._meta.db_table} WHERE tenant_id = %s "
-        f"AND {'' if within else 'NOT '}({test})"
-    )
-
-    def fetch() -> set[int]:
-        with connections[MYSQL].cursor() as cursor:
-            cursor.execute(sql, [tenant.pk, *params])
-            return {row[0] for row in cursor.fetchall()}
-
-    return _from_mysql(fetch)
-
-
-def _rows(ids: list[int], clients: dict[int, dict], totals: Totals | None) -> list[ClientRow]:
+def _rows(ids: list[int], clients: dict[int, dict], totals: Cents | None) -> list[ClientRow]:
     rows = []
     for client_id in ids:
         client = clients.get(client_id)
@@ -264,7 +137,7 @@ def _rows(ids: list[int], clients: dict[int, dict], totals: Totals | None) -> li
 def _page_by_client_columns(query: ClientQuery, tenant: Tenant) -> ClientPage:
     clients = filtered_clients(query)
     count = clients.count()
-    ordered = clients.order_by(*_client_ordering(query))
+    ordered = _ordered(clients, query)
     window = slice(query.offset, query.offset + query.page_size)
     if query.offset < DEEP_OFFSET:
         page = {row["id"]: row for row in ordered.values(*CLIENT_FIELDS)[window]}
@@ -275,11 +148,11 @@ def _page_by_client_columns(query: ClientQuery, tenant: Tenant) -> ClientPage:
         ids = list(ordered.values_list("id", flat=True)[window])
         page = _clients_by_id(ids)
     try:
-        totals: Totals | None = _totals(tenant, ids)
+        totals: Cents | None = client_cents(tenant=tenant, client_ids=ids)
     except ContractsUnavailable:
         totals = None
     rows = _rows(ids, page, totals)
-    return ClientPage(query=query, rows=rows, count=count, contracts_available=totals is not None)
+    return ClientPage(rows, query=query, count=count, contracts_available=totals is not None)
 
 
 # --- Plan 2: walk the totals index ---------------------------------------------------
@@ -296,14 +169,21 @@ def _walk_matching_totals(
 ) -> tuple[list[tuple[int, int, int]], bool]:
     """Totals rows `start:stop`, in the sort's order, of the clients that `keep`
     accepts (all of them when it is None), and whether the rows ran out."""
+    field = query.column.field.name
+
+    def in_order(first: int, last: int | None) -> list[tuple[int, int, int]]:
+        return client_cents_in_order(
+            tenant=tenant, field=field, descending=query.descending, start=first, stop=last
+        )
+
     if keep is None:
-        rows = _totals_in_order(tenant, query, start, stop)
+        rows = in_order(start, stop)
         return rows, len(rows) < stop - start
     matched: list[tuple[int, int, int]] = []
     scanned, batch = 0, max(4 * stop, 500)
     for round_number in range(WALK_ROUNDS):
         last = round_number == WALK_ROUNDS - 1
-        rows = _totals_in_order(tenant, query, scanned, None if last else scanned + batch)
+        rows = in_order(scanned, None if last else scanned + batch)
         scanned += len(rows)
         kept = keep([row[0] for row in rows])
         kept_rows.update(kept)
@@ -329,12 +209,12 @@ def _page_by_totals_walk(query: ClientQuery, tenant: Tenant) -> ClientPage:
 
     def in_postgres(ids: list[int]) -> dict[int, dict]:
         # The whole rows: those on the page need no second trip.
-        return {row["id"]: row for row in clients.filter(_id_in(ids)).values(*CLIENT_FIELDS)}
+        return {row["id"]: row for row in clients.filter(id_in(ids)).values(*CLIENT_FIELDS)}
 
     kept_rows: dict[int, dict] = {}
 
     def without_contracts() -> list[int]:
-        with_contracts = set(_totals(tenant))
+        with_contracts = set(client_cents(tenant=tenant))
         ordered = clients.order_by("-id" if query.descending else "id")
         return [i for i in ordered.values_list("id", flat=True) if i not in with_contracts]
 
@@ -361,10 +241,10 @@ def _page_by_totals_walk(query: ClientQuery, tenant: Tenant) -> ClientPage:
             with_contracts_count = count - len(zero_ids)
             first = max(start - with_contracts_count, 0)
             ids += zero_ids[first : first + query.page_size - len(ids)]
-    totals: Totals = {client_id: (n, cents) for client_id, n, cents in page_totals}
+    totals: Cents = {client_id: (n, cents) for client_id, n, cents in page_totals}
     missing = [client_id for client_id in ids if client_id not in kept_rows]
     rows = _rows(ids, kept_rows | _clients_by_id(missing), totals)
-    return ClientPage(query=query, rows=rows, count=count)
+    return ClientPage(rows, query=query, count=count)
 
 
 # --- Plan 3: join in memory ----------------------------------------------------------
@@ -372,7 +252,7 @@ def _page_by_totals_walk(query: ClientQuery, tenant: Tenant) -> ClientPage:
 
 def _joined(
     query: ClientQuery, tenant: Tenant, *, limit: int | None = None
-) -> tuple[list[int], int, Totals | None]:
+) -> tuple[list[int], int, Cents | None]:
     """Matching ids in order (the first `limit`, for an aggregate sort), their count,
     and their totals when the sort needed them.
 
@@ -383,24 +263,26 @@ def _joined(
     """
     clients = filtered_clients(query)
     if not query.sorts_by_aggregate:
-        clients = clients.order_by(*_client_ordering(query))
+        clients = _ordered(clients, query)
     ids: list[int] = list(clients.values_list("id", flat=True))
     if not query.sorts_by_aggregate:
-        if _admits_no_contracts(query):
-            failing = _ids_with_totals(tenant, query, within=False)
-            ids = [i for i in ids if i not in failing]
-        else:
-            passing = _ids_with_totals(tenant, query, within=True)
-            ids = [i for i in ids if i in passing]
+        low, high = query.cents_bounds
+        admits_no_contracts = query.passes_aggregates(*NO_CONTRACTS)
+        by_total = client_ids_by_total(
+            tenant=tenant,
+            low=low,
+            high=high,
+            within=not admits_no_contracts,
+            with_contracts=query.has_contracts is not False,
+        )
+        ids = [i for i in ids if (i in by_total) != admits_no_contracts]
         return ids, len(ids), None
 
-    narrow = query.has_client_filters and len(ids) < NARROW_IDS
-    totals = _totals(tenant, ids if narrow else None)
+    totals = client_cents(tenant=tenant, client_ids=ids if query.has_client_filters else None)
     if query.has_aggregate_filters:
-        passes = _aggregate_predicate(query)
-        ids = [i for i in ids if passes(totals.get(i, NO_CONTRACTS))]
+        ids = [i for i in ids if query.passes_aggregates(*totals.get(i, NO_CONTRACTS))]
     count = len(ids)
-    position = 0 if query.sort == "contracts" else 1
+    position = 0 if query.column.key == "contracts" else 1
     sign = -1 if query.descending else 1
 
     def key(client_id: int) -> tuple[int, int]:
@@ -416,48 +298,70 @@ def _page_joined(query: ClientQuery, tenant: Tenant) -> ClientPage:
     ids, count, totals = _joined(query, tenant, limit=stop)
     page_ids = ids[query.offset : stop]
     if totals is None:
-        totals = _totals(tenant, page_ids)
+        totals = client_cents(tenant=tenant, client_ids=page_ids)
     rows = _rows(page_ids, _clients_by_id(page_ids), totals)
-    return ClientPage(query=query, rows=rows, count=count)
+    return ClientPage(rows, query=query, count=count)
 
 
 # --- Entry points --------------------------------------------------------------------
 
 
+def _page(query: ClientQuery, tenant: Tenant) -> ClientPage:
+    if not query.needs_contracts:
+        return _page_by_client_columns(query, tenant)
+    if query.sorts_by_aggregate and not query.has_aggregate_filters:
+        return _page_by_totals_walk(query, tenant)
+    return _page_joined(query, tenant)
+
+
 def client_page(query: ClientQuery, *, tenant: Tenant | None = None) -> ClientPage:
     """One page of the clients table for the current (or named) tenant.
 
-    Raises ContractsUnavailable when the rows depend on MySQL and it is down;
-    with a client-column sort the page comes back with `contracts_available`
-    False and no totals instead.
+    With MySQL down the page has no totals (`contracts_available` False); a query
+    whose rows depend on MySQL is answered without its contract filters and sort
+    (`contract_terms_dropped`, `asked` holds the original).
     """
     tenant = resolve_tenant(tenant)
     with tenant_context(tenant):
-        if not query.needs_contracts:
-            return _page_by_client_columns(query, tenant)
-        if query.sorts_by_aggregate and not query.has_aggregate_filters:
-            return _page_by_totals_walk(query, tenant)
-        return _page_joined(query, tenant)
+        try:
+            return _page(query, tenant)
+        except ContractsUnavailable:
+            if not query.needs_contracts:
+                raise
+            page = _page_by_client_columns(query.without_contract_terms(), tenant)
+            return ClientPage(
+                page.rows,
+                query=page.query,
+                count=page.paginator.count,
+                contracts_available=False,
+                asked=query,
+            )
+
+
+def _ordered_ids(query: ClientQuery, tenant: Tenant) -> list[int]:
+    if query.needs_contracts:
+        return _joined(query, tenant)[0]
+    return list(_ordered(filtered_clients(query), query).values_list("id", flat=True))
 
 
 def client_rows(query: ClientQuery, *, tenant: Tenant | None = None) -> Iterator[ClientRow]:
-    """Every row the query matches, in order, loaded in batches (for exports)."""
+    """Every row the query matches, in order, loaded in batches (for exports).
+
+    With MySQL down, the rows come without totals and, when the order or the
+    filters needed MySQL, in the order and with the filters PostgreSQL can answer.
+    """
     tenant = resolve_tenant(tenant)
     with tenant_context(tenant):
-        if query.needs_contracts:
-            ids, _, _ = _joined(query, tenant)
-        else:
-            ids = list(
-                filtered_clients(query)
-                .order_by(*_client_ordering(query))
-                .values_list("id", flat=True)
-            )
+        try:
+            ids = _ordered_ids(query, tenant)
+        except ContractsUnavailable:
+            ids = _ordered_ids(query.without_contract_terms(), tenant)
     for start in range(0, len(ids), EXPORT_BATCH):
         batch = ids[start : start + EXPORT_BATCH]
         with tenant_context(tenant):
             clients = _clients_by_id(batch)
         try:
-            totals: Totals | None = _totals(tenant, batch)
+            totals: Cents | None = client_cents(tenant=tenant, client_ids=batch)
         except ContractsUnavailable:
             totals = None
         yield from _rows(batch, clients, totals)

@@ -1,20 +1,18 @@
-"""Each tenant's own admin, on its host: clients (PostgreSQL) and contracts (MySQL).
+"""Each tenant's own admin, on its host: clients (PostgreSQL), contracts (MySQL),
+staff users and API tokens.
 
 Contract writes go through data_access.services (which keep ClientTotals and
 the cross-database client check honest); the admin never saves them itself.
 """
 
-from decimal import Decimal
 from typing import Any
 
 from django import forms
-from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.options import ActionLocation
 from django.contrib.admin.views.main import ChangeList
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group, User
-from django.db import DatabaseError, connections
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
@@ -22,11 +20,12 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from dashboard.models import ApiToken
 from data_access import services
-from data_access.models import Client, ClientTotals, Contract
+from data_access.boundary import ContractsUnavailable
+from data_access.models import Client, Contract
+from data_access.selectors.aggregates import NO_CONTRACTS, Cents, cents_to_decimal, client_cents
 from data_access.tenants import current_tenant
-
-MYSQL = settings.CONTRACTS_DATABASE
 
 
 class TenantAdminSite(admin.AdminSite):
@@ -61,22 +60,14 @@ class ClientChangeList(ChangeList):
         super().get_results(request)
         ids = [client.pk for client in self.result_list]
         try:
-            totals = {
-                client_id: (count, amount)
-                for client_id, count, amount in ClientTotals.objects.filter(
-                    tenant_id=current_tenant().pk, client_id__in=ids
-                ).values_list("client_id", "active_contracts", "active_amount")
-            }
-        except DatabaseError:
-            connections[MYSQL].close()
+            totals: Cents | None = client_cents(tenant=current_tenant(), client_ids=ids)
+        except ContractsUnavailable:
             totals = None
             self.model_admin.message_user(
                 request, gettext("Contract data is unavailable."), messages.WARNING
             )
         for client in self.result_list:
-            client.contract_totals = (
-                None if totals is None else totals.get(client.pk, (0, Decimal("0.00")))
-            )
+            client.contract_totals = None if totals is None else totals.get(client.pk, NO_CONTRACTS)
 
 
 @admin.register(Client, site=tenant_admin_site)
@@ -108,7 +99,7 @@ class ClientAdmin(DeletesThroughServices):
         totals = getattr(client, "contract_totals", None)
         if totals is None:
             return "—"
-        return f"{totals[1]} {current_tenant().currency}"
+        return f"{cents_to_decimal(totals[1])} {current_tenant().currency}"
 
     def delete_model(self, request: HttpRequest, obj: Client) -> None:
         services.delete_client(client_id=obj.pk)
@@ -234,6 +225,42 @@ class ContractChangeList(ChangeList):
         names = dict(Client.objects.filter(pk__in=ids).values_list("id", "name"))
         for contract in self.result_list:
             contract.client_label = names.get(contract.client_id)
+
+
+# --- API tokens ------------------------------------------------------------------
+
+
+@admin.register(ApiToken, site=tenant_admin_site)
+class ApiTokenAdmin(admin.ModelAdmin):
+    list_display = ["name", "prefix", "created", "last_used", "revoked"]
+    list_filter = ["revoked"]
+    search_fields = ["name", "prefix"]
+    readonly_fields = ["prefix", "created", "last_used"]
+    actions = ["revoke"]
+
+    def get_fields(self, request: HttpRequest, obj: ApiToken | None = None) -> list[str]:
+        if obj is None:
+            return ["name"]  # the key is generated, never typed in
+        return ["name", "prefix", "created", "last_used", "revoked"]
+
+    def save_model(self, request: HttpRequest, obj: ApiToken, form: Any, change: bool) -> None:
+        raw = None if change else obj.set_new_key()
+        super().save_model(request, obj, form, change)
+        if raw is not None:
+            # Only the hash is stored: this message is the one chance to copy it.
+            self.message_user(
+                request,
+                _(
+                    "API token “%(name)s” created: %(token)s — copy it now, it will not be shown again."
+                )
+                % {"name": obj.name, "token": raw},
+                messages.WARNING,
+            )
+
+    @admin.action(description="Revoke selected API tokens")
+    def revoke(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
+        count = queryset.update(revoked=True)
+        self.message_user(request, _("%(count)d token(s) revoked.") % {"count": count})
 
 
 tenant_admin_site.register(User, UserAdmin)

@@ -7,38 +7,29 @@ active, min/max total, has_contracts; its sort and page are ignored):
 - No filters: whole-tenant aggregates (ClientTotals, or the contract table by
   tenant_id), never a list of ids.
 - Filters: PostgreSQL gives the matching ids (plus ClientTotals for the
-  aggregate filters), then MySQL aggregates those ids in one query; above
-  WIDE_SELECTION ids the tenant's ClientTotals are read and summed here instead.
+  aggregate filters), then MySQL aggregates those ids in one query, or, past
+  aggregates.MAX_IN_LIST ids, the tenant's ClientTotals are read and summed here.
 
 Either way a panel runs a small, fixed number of queries, whatever the data
-size. MySQL failures surface as ContractsUnavailable, as in the clients table.
+size. MySQL failures surface as ContractsUnavailable.
 """
 
 import datetime
-from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.cache import cache
-from django.db import DatabaseError, connections
 from django_tenants.utils import tenant_context
 
-from data_access import queries
-from data_access.client_table import (
-    ClientRow,
-    ContractsUnavailable,
-    client_page,
-    filtered_clients,
-)
-from data_access.params import ClientQuery
+from data_access.boundary import ContractsUnavailable
+from data_access.querying import ClientQuery
+from data_access.selectors import aggregates
+from data_access.selectors.aggregates import NO_CONTRACTS, Cents, cents_to_decimal
+from data_access.selectors.clients import ClientRow, client_page, filtered_clients
 from data_access.tenants import resolve_tenant
 from tenancy.models import Tenant
 
 CENT = Decimal("0.01")
-# Above this many matching clients, read the tenant's ClientTotals rather than
-# send their ids: at 100k clients MariaDB answers a 20k-id IN list in ~0.13 s,
-# a 90k one in ~0.36 s, and ships all ~90k totals rows in ~0.19 s.
-WIDE_SELECTION = 30_000
 # Seconds an OrphanReport is reused (services drop it sooner on every write).
 ORPHANS_TTL = 60
 
@@ -78,37 +69,12 @@ class _Selection:
     """The clients a filtered query matches: (id, is_active, country) each."""
 
     clients: list[tuple[int, bool, str]]
-    # ClientTotals of (at least) those clients, when the aggregate filters needed them.
-    totals: dict[int, tuple[int, Decimal]] | None
+    # Totals of (at least) those clients, when the aggregate filters needed them.
+    totals: Cents | None
 
     @property
     def ids(self) -> list[int]:
         return [row[0] for row in self.clients]
-
-
-def _mysql[T](function: Callable[..., T], **kwargs: object) -> T:
-    try:
-        return function(**kwargs)
-    except DatabaseError as error:
-        connections[queries.MYSQL].close()
-        raise ContractsUnavailable(str(error)) from error
-
-
-def matches_aggregates(query: ClientQuery, count: int, total: Decimal) -> bool:
-    """The aggregate filters, with the clients table's meaning (a client without
-    active contracts has count 0 and total 0)."""
-    if query.has_contracts is not None and (count > 0) != query.has_contracts:
-        return False
-    if query.min_total is not None and total < query.min_total:
-        return False
-    return not (query.max_total is not None and total > query.max_total)
-
-
-def _totals(tenant: Tenant, ids: list[int] | None) -> dict[int, tuple[int, Decimal]]:
-    """ClientTotals of these clients (or more): by IN list when it is short enough,
-    else the tenant's whole table, which MySQL reads faster than a huge IN list."""
-    wide = ids is None or len(ids) > WIDE_SELECTION
-    return _mysql(queries.client_totals_orm, tenant=tenant, client_ids=None if wide else ids)
 
 
 def _select(query: ClientQuery, tenant: Tenant) -> _Selection | None:
@@ -119,9 +85,9 @@ def _select(query: ClientQuery, tenant: Tenant) -> _Selection | None:
         clients = list(filtered_clients(query).values_list("id", "is_active", "country"))
     if not query.has_aggregate_filters:
         return _Selection(clients=clients, totals=None)
-    totals = _totals(tenant, [row[0] for row in clients] if query.has_client_filters else None)
-    zero = (0, queries.ZERO)
-    kept = [row for row in clients if matches_aggregates(query, *totals.get(row[0], zero))]
+    ids = [row[0] for row in clients] if query.has_client_filters else None
+    totals = aggregates.client_cents(tenant=tenant, client_ids=ids)
+    kept = [row for row in clients if query.passes_aggregates(*totals.get(row[0], NO_CONTRACTS))]
     return _Selection(clients=kept, totals=totals)
 
 
@@ -136,24 +102,21 @@ def kpis(query: ClientQuery, *, tenant: Tenant | None = None) -> Kpis:
     tenant = resolve_tenant(tenant)
     selection = _select(query, tenant)
     if selection is None:
-        clients, active_clients = queries.client_counts_orm(tenant=tenant)
-        _, contracts, total = _mysql(queries.active_totals_orm, tenant=tenant)
+        clients, active_clients = aggregates.client_counts(tenant=tenant)
+        _, contracts, total = aggregates.active_totals(tenant=tenant)
     else:
         clients = len(selection.clients)
         active_clients = sum(1 for row in selection.clients if row[1])
         totals = selection.totals
-        if totals is None and len(selection.clients) > WIDE_SELECTION:
-            totals = _totals(tenant, None)
-        if totals is not None:
+        if totals is None and len(selection.ids) <= aggregates.MAX_IN_LIST:
+            _, contracts, total = aggregates.active_totals(tenant=tenant, client_ids=selection.ids)
+        else:
             # Loaded already (aggregate filters), or cheaper to sum here than to
             # send a huge IN list.
+            totals = totals or aggregates.client_cents(tenant=tenant)
             found = [totals[i] for i in selection.ids if i in totals]
             contracts = sum(n for n, _ in found)
-            total = sum((amount for _, amount in found), queries.ZERO)
-        else:
-            _, contracts, total = _mysql(
-                queries.active_totals_orm, tenant=tenant, client_ids=selection.ids
-            )
+            total = cents_to_decimal(sum(cents for _, cents in found))
     return Kpis(
         clients=clients,
         active_clients=active_clients,
@@ -166,11 +129,12 @@ def kpis(query: ClientQuery, *, tenant: Tenant | None = None) -> Kpis:
 def top_clients(
     query: ClientQuery, *, limit: int = 10, tenant: Tenant | None = None
 ) -> list[ClientRow]:
-    """The matching clients with the largest active totals (ties: higher id first)."""
-    page = client_page(
-        query.with_changes(sort="total", descending=True, page=1, page_size=limit),
-        tenant=tenant,
-    )
+    """The matching clients with the largest active totals (ties: higher id first).
+
+    Raises ContractsUnavailable rather than rank clients without their totals."""
+    page = client_page(query.with_changes(sort="-total", page=1, page_size=limit), tenant=tenant)
+    if not page.contracts_available:
+        raise ContractsUnavailable("contract totals unavailable")
     return page.rows
 
 
@@ -178,18 +142,15 @@ def totals_by_country(query: ClientQuery, *, tenant: Tenant | None = None) -> li
     """Per country of the matching clients: clients, active contracts and total, largest first."""
     tenant = resolve_tenant(tenant)
     selection = _select(query, tenant)
-    totals: dict[int, tuple[int, Decimal]] | dict[int, tuple[int, int]] | None
     if selection is None:
-        countries = queries.client_countries_orm(tenant=tenant)
-        totals = None
+        rows = aggregates.totals_by_country(tenant=tenant)
     else:
         countries = {client_id: country for client_id, _, country in selection.clients}
         totals = selection.totals
-    if totals is None:
-        # Integer cents: ~90k totals rows at L convert and add much faster than Decimals.
-        ids = None if selection is None or len(selection.ids) > WIDE_SELECTION else selection.ids
-        totals = _mysql(queries.client_cents_orm, tenant=tenant, client_ids=ids)
-    return [CountryTotal(*row) for row in queries.join_by_country(countries, totals)]
+        if totals is None:
+            totals = aggregates.client_cents(tenant=tenant, client_ids=selection.ids)
+        rows = aggregates.join_by_country(countries, totals)
+    return [CountryTotal(*row) for row in rows]
 
 
 def signed_per_month(
@@ -206,9 +167,7 @@ def signed_per_month(
     tenant = resolve_tenant(tenant)
     today = today or datetime.date.today()
     selection = _select(query, tenant)
-    rows = _mysql(
-        # Per day then per month: the same numbers, twice as fast on MariaDB.
-        queries.signed_per_day_orm,
+    rows = aggregates.signed_per_month(
         tenant=tenant,
         client_ids=None if selection is None else selection.ids,
         months=months,
@@ -217,8 +176,8 @@ def signed_per_month(
     by_month = {month: (n, amount) for month, n, amount in rows}
     result = []
     for back in range(months - 1, -1, -1):
-        month = queries.month_start(today, months_back=back)
-        n, amount = by_month.get(month, (0, queries.ZERO))
+        month = aggregates.month_start(today, months_back=back)
+        n, amount = by_month.get(month, (0, aggregates.ZERO))
         result.append(MonthCount(month=month, contracts=n, amount=amount))
     return result
 
@@ -233,10 +192,11 @@ def orphan_contracts(*, tenant: Tenant | None = None, fresh: bool = False) -> Or
     """Contracts whose client does not exist in the tenant (should be none).
 
     Exact but costly (it groups all of the tenant's contracts: ~0.9 s at 1M), and it
-    is a data-health panel, so the report is cached for ORPHANS_TTL seconds and
-    dropped by forget_orphan_contracts whenever data_access.services writes a
-    contract or deletes a client. Writes that bypass the services (the way orphans
-    appear) show up after at most ORPHANS_TTL; `fresh` computes (and re-caches) now.
+    is a data-health panel, so the report is cached for ORPHANS_TTL seconds in the
+    shared cache and dropped by forget_orphan_contracts whenever data_access.services
+    writes a contract or deletes a client. Writes that bypass the services (the way
+    orphans appear) show up after at most ORPHANS_TTL; `fresh` computes (and
+    re-caches) now.
     """
     tenant = resolve_tenant(tenant)
     # Same schema for get, set and delete, so make_key's prefix always matches.
@@ -244,7 +204,8 @@ def orphan_contracts(*, tenant: Tenant | None = None, fresh: bool = False) -> Or
         cached = None if fresh else cache.get(_orphans_key(tenant))
         if isinstance(cached, OrphanReport):
             return cached
-        report = _orphan_report(tenant)
+        missing = aggregates.orphan_contracts_by_client(tenant=tenant)
+        report = OrphanReport(contracts=sum(missing.values()), clients=list(missing))
         cache.set(_orphans_key(tenant), report, ORPHANS_TTL)
     return report
 
@@ -253,10 +214,3 @@ def forget_orphan_contracts(*, tenant: Tenant) -> None:
     """Drop the tenant's cached OrphanReport (called by data_access.services)."""
     with tenant_context(tenant):
         cache.delete(_orphans_key(tenant))
-
-
-def _orphan_report(tenant: Tenant) -> OrphanReport:
-    per_client = _mysql(queries.contracts_by_client_orm, tenant=tenant)
-    existing = queries.existing_client_ids_orm(tenant=tenant, client_ids=per_client)
-    missing = queries.orphans(per_client, existing)
-    return OrphanReport(contracts=sum(missing.values()), clients=list(missing))
