@@ -42,7 +42,7 @@ from django_tenants.utils import schema_context  # noqa: E402
 from bench import report  # noqa: E402
 from bench.scenarios import Context, Scenario, bare_connections, scenarios  # noqa: E402
 from data_access.models import Client, ClientTotals, Contract  # noqa: E402
-from data_access.seeding import seed_tenant  # noqa: E402
+from demo.seeding import seed_tenant  # noqa: E402
 from tenancy.models import Tenant  # noqa: E402
 from tenancy.services import ensure_public_tenant, provision_tenant  # noqa: E402
 

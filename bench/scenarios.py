@@ -2,7 +2,7 @@
 
 - naive: what the seed did, load every client and every contract aggregate of
   the tenant, join the dicts in Python, filter, sort and slice;
-- product: data_access.client_table.client_page / data_access.panels;
+- product: data_access.selectors.clients.client_page / data_access.selectors.panels;
 - floor: the hand-written SQL an expert would run for the same answer, on bare
   psycopg / MySQLdb connections (no ORM, no Django cursor wrappers).
 
@@ -24,11 +24,11 @@ from django.db import connections
 from django.db.models import Count, Sum
 from django_tenants.utils import tenant_context
 
-from data_access import panels
-from data_access.client_table import ClientPage, client_page
 from data_access.models import Client, ClientTotals, Contract
-from data_access.params import ClientQuery
-from data_access.queries import month_start, month_window
+from data_access.querying import ClientQuery
+from data_access.selectors import panels
+from data_access.selectors.aggregates import month_start, month_window
+from data_access.selectors.clients import ClientPage, client_page
 from tenancy.models import Tenant
 
 ZERO = Decimal("0.00")
@@ -86,7 +86,7 @@ def bare_connections(tenant: Tenant) -> tuple[psycopg.Connection, MySQLdb.Connec
 
 
 def _page(page: ClientPage) -> PageResult:
-    return page.count, [
+    return page.paginator.count, [
         (
             r.id,
             r.name,
@@ -130,7 +130,7 @@ def naive_page(query: ClientQuery) -> Callable[[Context], PageResult]:
             rows = [r for r in rows if needle in r[1].upper() or needle in r[2].upper()]
         if query.country:
             rows = [r for r in rows if r[3] == query.country]
-        column = {"name": 1, "total": 7}[query.sort]
+        column = {"name": 1, "total": 7}[query.column.key]
         rows.sort(key=lambda r: (r[column], r[0]), reverse=query.descending)
         return len(rows), rows[query.offset : query.offset + query.page_size]
 
@@ -381,8 +381,8 @@ def scenarios(*, deep_page: int, country: str = "CL", search: str = "silva") -> 
         )
 
     by_name = ClientQuery(sort="name")
-    by_total = ClientQuery(sort="total", descending=True)
-    country_total = ClientQuery(country=country, sort="total", descending=True)
+    by_total = ClientQuery(sort="-total")
+    country_total = ClientQuery(country=country, sort="-total")
     searched = ClientQuery(search=search)
     deep = ClientQuery(sort="name", page=deep_page)
     return [

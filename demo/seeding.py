@@ -1,4 +1,5 @@
-"""Deterministic demo data, bulk-loaded: COPY into PostgreSQL, LOAD DATA into MySQL.
+"""Deterministic demo data, bulk-loaded through data_access.bulk_load (COPY into
+PostgreSQL, LOAD DATA into MySQL).
 
 The same seed and end date always give the same rows: client ids are 1..N and
 every random choice comes from one `random.Random(seed)`.
@@ -7,7 +8,6 @@ every random choice comes from one `random.Random(seed)`.
 import csv
 import datetime
 import io
-import os
 import random
 import tempfile
 import unicodedata
@@ -16,12 +16,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
 
-import MySQLdb
-from django.conf import settings
-from django.db import connection, connections
-from django_tenants.utils import schema_context
-
-from data_access.models import Client, ClientTotals, Contract
+from data_access import bulk_load
 from tenancy.models import Tenant
 
 FIRST_NAMES = [
@@ -198,7 +193,6 @@ def _contract_clients(rng: random.Random, clients: int, contracts: int) -> list[
 
 def _write_contracts(
     rng: random.Random,
-    tenant_id: int,
     client_ids: list[int],
     until: datetime.date,
     out: io.TextIOBase,
@@ -212,7 +206,6 @@ def _write_contracts(
         signed = until - datetime.timedelta(days=rng.randrange(days))
         writer.writerow(
             (
-                tenant_id,
                 client_id,
                 f"{rng.choice(CONTRACT_KINDS)} #{number}",
                 amount,
@@ -220,35 +213,6 @@ def _write_contracts(
                 0 if rng.random() < SHARE_INACTIVE_CONTRACTS else 1,
             )
         )
-
-
-def _load_contracts(
-    mysql: MySQLdb.Connection, path: str, rows: int, progress: Callable[[int], None]
-) -> None:
-    try:
-        mysql.cursor().execute(
-            f"LOAD DATA LOCAL INFILE %s INTO TABLE {Contract._meta.db_table} "
-            "FIELDS TERMINATED BY '\\t' "
-            "(tenant_id, client_id, title, amount, signed_on, is_active)",
-            [path],
-        )
-        mysql.commit()
-    finally:
-        os.unlink(path)
-    progress(rows)
-
-
-def _mysql_loader_connection() -> MySQLdb.Connection:
-    params = connections[settings.CONTRACTS_DATABASE].get_connection_params()
-    params.pop("init_command", None)
-    return MySQLdb.connect(**params, local_infile=True)
-
-
-def clear_tenant(tenant: Tenant) -> None:
-    with schema_context(tenant.schema_name), connection.cursor() as cursor:
-        cursor.execute(f"TRUNCATE {Client._meta.db_table} RESTART IDENTITY")
-    Contract.unscoped.filter(tenant_id=tenant.pk).delete()
-    ClientTotals.objects.filter(tenant_id=tenant.pk).delete()
 
 
 def seed_tenant(
@@ -264,56 +228,34 @@ def seed_tenant(
     """Fill one tenant with `clients` clients and `contracts` contracts."""
     until = until or datetime.date.today()
     rng = random.Random(seed)
-    with schema_context(tenant.schema_name):
-        has_data = Client.objects.exists() or Contract.unscoped.filter(tenant_id=tenant.pk).exists()
-    if has_data:
+    if bulk_load.tenant_has_data(tenant=tenant):
         if not replace:
             raise TenantNotEmpty(f"tenant {tenant.schema_name} already has data (use --replace)")
-        clear_tenant(tenant)
-
-    client_table = Client._meta.db_table
-    columns = ("id", "name", "email", "country", "is_active", "created_at")
-    with schema_context(tenant.schema_name), connection.cursor() as cursor:
-        with cursor.copy(f"COPY {client_table} ({', '.join(columns)}) FROM STDIN") as copy:
-            for row in _client_rows(rng, clients, until):
-                copy.write_row(row)
-        cursor.execute(
-            f"SELECT setval(pg_get_serial_sequence('{client_table}', 'id'), GREATEST(%s, 1))",
-            [clients],
-        )
-        if not connection.in_atomic_block:
-            # Fresh statistics and visibility map: index-only scans from the start.
-            cursor.execute(f"VACUUM ANALYZE {client_table}")
+        bulk_load.clear_tenant(tenant=tenant)
+    bulk_load.copy_clients(tenant=tenant, rows=_client_rows(rng, clients, until), last_id=clients)
     progress(clients)
 
     client_ids = _contract_clients(rng, clients, contracts)
-    mysql = _mysql_loader_connection()
-    try:
-        # Python writes chunk n+1 while MySQL loads chunk n (mysqlclient releases the GIL).
-        with ThreadPoolExecutor(max_workers=1) as loader:
-            pending: Future | None = None
-            for start in range(0, len(client_ids), CHUNK):
-                chunk = client_ids[start : start + CHUNK]
-                with tempfile.NamedTemporaryFile("w", suffix=".tsv", delete=False) as out:
-                    _write_contracts(rng, tenant.pk, chunk, until, out, first_number=start + 1)
-                if pending is not None:
-                    pending.result()
-                pending = loader.submit(_load_contracts, mysql, out.name, len(chunk), progress)
+
+    def load_chunk(load: Callable[[str], None], path: str, rows: int) -> None:
+        load(path)
+        progress(rows)
+
+    # Python writes chunk n+1 while MySQL loads chunk n.
+    with (
+        bulk_load.contract_loader(tenant=tenant) as load,
+        ThreadPoolExecutor(max_workers=1) as loader,
+    ):
+        pending: Future | None = None
+        for start in range(0, len(client_ids), CHUNK):
+            chunk = client_ids[start : start + CHUNK]
+            with tempfile.NamedTemporaryFile("w", suffix=".tsv", delete=False) as out:
+                _write_contracts(rng, chunk, until, out, first_number=start + 1)
             if pending is not None:
                 pending.result()
-        cursor = mysql.cursor()
-        cursor.execute(
-            f"INSERT INTO {ClientTotals._meta.db_table} "
-            "(tenant_id, client_id, active_contracts, active_amount) "
-            f"SELECT tenant_id, client_id, COUNT(*), SUM(amount) FROM {Contract._meta.db_table} "
-            "WHERE tenant_id = %s AND is_active GROUP BY tenant_id, client_id",
-            [tenant.pk],
-        )
-        mysql.commit()
-        cursor.execute(f"ANALYZE TABLE {Contract._meta.db_table}, {ClientTotals._meta.db_table}")
-        cursor.fetchall()
-    finally:
-        mysql.close()
+            pending = loader.submit(load_chunk, load, out.name, len(chunk))
+        if pending is not None:
+            pending.result()
     return SeedResult(
         clients=clients,
         contracts=len(client_ids),

@@ -8,7 +8,7 @@ from django_tenants.utils import tenant_context
 from conftest import BOTH_DATABASES
 from data_access import services
 from data_access.models import Client, ClientTotals, Contract
-from tests.data_access.oracle import kept_totals, totals_from_contracts
+from tests.oracle import kept_totals, totals_from_contracts
 
 pytestmark = pytest.mark.django_db(databases=BOTH_DATABASES)
 SIGNED = datetime.date(2026, 3, 1)

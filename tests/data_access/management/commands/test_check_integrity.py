@@ -7,7 +7,7 @@ from django.core.management import CommandError, ManagementUtility, call_command
 
 from conftest import BOTH_DATABASES
 from data_access.models import ClientTotals, Contract
-from tests.data_access.test_queries import make_book
+from tests.helpers import make_book
 
 pytestmark = pytest.mark.django_db(databases=BOTH_DATABASES)
 

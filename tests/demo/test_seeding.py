@@ -7,7 +7,7 @@ from django.db.models import Q
 from django_tenants.utils import tenant_context
 
 from data_access.models import Client, Contract
-from tests.data_access.oracle import kept_totals, totals_from_contracts
+from tests.oracle import kept_totals, totals_from_contracts
 
 UNTIL = datetime.date(2026, 6, 30)
 

@@ -1,0 +1,147 @@
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.http import QueryDict
+
+from data_access.querying import (
+    CLIENT_COLUMNS,
+    CONTRACT_COLUMNS,
+    ClientQuery,
+    ContractQuery,
+    InvalidQuery,
+    ResultPage,
+)
+
+
+def test_parses_every_parameter():
+    query = ClientQuery.parse(
+        QueryDict(
+            "q=+ana+&country=cl&active=no&min_total=10.5&max_total=20&has_contracts=yes"
+            "&sort=-total&page=3&per_page=50"
+        )
+    )
+    assert query == ClientQuery(
+        search="ana", country="CL", active=False, min_total=Decimal("10.5"),
+        max_total=Decimal("20"), has_contracts=True, sort="-total", page=3, page_size=50,
+    )  # fmt: skip
+    assert (query.column.key, query.descending, query.offset) == ("total", True, 100)
+
+
+def test_defaults():
+    assert ClientQuery.parse(QueryDict("")) == ClientQuery()
+    assert ContractQuery.parse(QueryDict("")) == ContractQuery()
+    assert (ContractQuery().column.key, ContractQuery().descending) == ("signed", True)
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ("sort=salary", "sort"),
+        ("page=0", "page"),
+        ("page=abc", "page"),
+        ("per_page=1000", "per_page"),
+        ("min_total=ten", "min_total"),
+        ("min_total=-1", "min_total"),
+        ("min_total=5&max_total=1", "max_total"),
+        ("country=Chile", "country"),
+        ("country=C1", "country"),
+        ("active=maybe", "active"),
+        ("has_contracts=1", "has_contracts"),
+        ("min_total=NaN", "min_total"),
+        ("page=99999999999999999999", "page"),
+    ],
+)
+def test_bad_parameters_name_the_field(params, field):
+    with pytest.raises(InvalidQuery) as error:
+        ClientQuery.parse(QueryDict(params))
+    assert field in error.value.errors
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ("status=open", "status"),
+        ("signed_from=2026-13-01", "signed_from"),
+        ("signed_from=2026-02-01&signed_to=2026-01-01", "signed_to"),
+        ("min_amount=5&max_amount=1", "max_amount"),
+        ("client=0", "client"),
+        ("sort=-salary", "sort"),
+    ],
+)
+def test_bad_contract_parameters_name_the_field(params, field):
+    with pytest.raises(InvalidQuery) as error:
+        ContractQuery.parse(QueryDict(params))
+    assert list(error.value.errors) == [field]
+
+
+def test_every_error_is_reported_at_once():
+    with pytest.raises(InvalidQuery) as error:
+        ClientQuery.parse(QueryDict("page=0&country=xyz&min_total=2&max_total=1"))
+    assert error.value.errors == {
+        "country": ["Enter a two-letter ISO country code."],
+        "page": ["Ensure this value is greater than or equal to 1."],
+        "max_total": ["The maximum must not be below the minimum."],
+    }
+
+
+def test_parameters_round_trip_without_defaults():
+    query = ClientQuery(search="a b", sort="-total", page=4, active=True)
+    assert query.to_params() == {"q": "a b", "active": "yes", "sort": "-total", "page": "4"}
+    assert ClientQuery.parse(query.to_params()) == query
+    assert ClientQuery().to_params() == {}
+    contracts = ContractQuery(
+        status=False, signed_from=datetime.date(2026, 1, 2), client_id=7, sort="amount"
+    )
+    assert contracts.to_params() == {
+        "status": "inactive",
+        "signed_from": "2026-01-02",
+        "client": "7",
+        "sort": "amount",
+    }
+    assert ContractQuery.parse(contracts.to_params()) == contracts
+
+
+def test_filters_ignore_sort_and_page():
+    query = ClientQuery(country="CL", sort="-total", page=9, page_size=100)
+    assert query.filters == ClientQuery(country="CL")
+
+
+def test_without_contract_terms_keeps_what_postgresql_can_answer():
+    query = ClientQuery(search="x", min_total=Decimal(1), has_contracts=True, sort="-total")
+    assert query.without_contract_terms() == ClientQuery(search="x")
+    assert ClientQuery(sort="-email").without_contract_terms() == ClientQuery(sort="-email")
+
+
+@pytest.mark.parametrize(
+    ("query", "contracts", "cents", "passes"),
+    [
+        (ClientQuery(has_contracts=True), 0, 0, False),
+        (ClientQuery(has_contracts=False), 0, 0, True),
+        (ClientQuery(min_total=Decimal("0.01")), 1, 1, True),
+        (ClientQuery(min_total=Decimal("0.011")), 1, 1, False),  # bounds round inwards
+        (ClientQuery(max_total=Decimal("9.999")), 1, 999, True),
+        (ClientQuery(max_total=Decimal("9.999")), 1, 1000, False),
+    ],
+)
+def test_aggregate_filters_in_cents(query, contracts, cents, passes):
+    assert query.passes_aggregates(contracts, cents) is passes
+
+
+def test_each_column_is_defined_once_with_its_label_and_direction():
+    assert [c.key for c in CLIENT_COLUMNS] == [
+        "name", "email", "country", "created", "contracts", "total",
+    ]  # fmt: skip
+    assert [c.key for c in CONTRACT_COLUMNS] == ["title", "client", "amount", "signed", "status"]
+    by_key = {c.key: c for c in CLIENT_COLUMNS}
+    assert by_key["total"].label == "Total" and by_key["total"].aggregate
+    assert by_key["created"].descending_first and not by_key["name"].descending_first
+    assert by_key["created"].attribute == "created_at"
+
+
+def test_result_page_is_a_django_page_with_a_known_count():
+    page = ResultPage(["r51", "r52"], query=ClientQuery(page=3, page_size=25), count=52)
+    assert page.rows == ["r51", "r52"]
+    assert (page.paginator.num_pages, page.start_index(), page.end_index()) == (3, 51, 52)
+    assert page.has_previous() and not page.has_next()
+    assert list(page.paginator.get_elided_page_range(3, on_each_side=1, on_ends=1)) == [1, 2, 3]
