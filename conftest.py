@@ -9,6 +9,8 @@ from django.db import connection
 from django.utils import translation
 from django_tenants.utils import tenant_context
 
+from data_access.boundary import breaker
+
 from tenancy.models import Tenant
 from tenancy.services import ensure_public_tenant, load_countries, provision_tenant
 
@@ -39,6 +41,7 @@ def django_db_setup(django_db_setup, django_db_blocker) -> None:
 @pytest.fixture(autouse=True)
 def _back_to_public_schema_and_english() -> Iterator[None]:
     yield
+    breaker.reset()
     connection.set_schema_to_public()
     # LocaleMiddleware activates a request's language for the whole thread.
     translation.activate(settings.LANGUAGE_CODE)

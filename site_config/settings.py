@@ -130,6 +130,8 @@ CONTRACTS_DATABASE_URL = os.environ.get(
     "CONTRACTS_DATABASE_URL", "mysql://contrata:contrata@127.0.0.1:33069/contrata"
 )
 CONTRACTS_DATABASE = "mysql"
+# After a failure to reach MySQL, each process answers without it for this long.
+CONTRACTS_BREAKER_SECONDS = float(os.environ.get("CONTRACTS_BREAKER_SECONDS", "10"))
 
 _mysql = dj_database_url.parse(CONTRACTS_DATABASE_URL, engine="django.db.backends.mysql")
 _mysql["OPTIONS"] = {

@@ -15,6 +15,7 @@ from django.db.utils import load_backend
 from django_tenants.utils import tenant_context
 
 from data_access import services
+from data_access.boundary import breaker
 from data_access.models import Client
 
 
@@ -40,6 +41,7 @@ def contracts_down() -> Iterator[None]:
     finally:
         broken.close()
         connections["mysql"] = real
+        breaker.reset()  # as if its window had passed: MySQL is back
 
 
 TODAY = datetime.date(2026, 6, 15)

@@ -6,10 +6,10 @@ import datetime
 from decimal import Decimal
 
 import pytest
-from django.db import connections
+from django.db import IntegrityError, OperationalError, connections
 from django_tenants.utils import tenant_context
 
-from data_access import services
+from data_access import boundary, services
 from data_access.boundary import ContractsUnavailable, contracts_database
 from data_access.models import Client, Contract
 from data_access.querying import ClientQuery
@@ -69,3 +69,40 @@ def test_pages_degrade_while_mysql_is_down_and_recover_after():
     assert [(r.contract_count, r.total_amount) for r in page.rows] == [(1, Decimal("12.50"))]
     assert page.contracts_available is True and not page.contract_terms_dropped
     assert Contract.unscoped.filter(tenant_id=acme.pk).count() == 1
+
+
+@pytest.mark.django_db(databases=["default", "mysql"])
+def test_after_a_failure_mysql_is_not_tried_until_the_window_passes(monkeypatch):
+    now = [100.0]
+    monkeypatch.setattr(
+        boundary, "breaker", boundary.CircuitBreaker(seconds=lambda: 10, clock=lambda: now[0])
+    )
+    attempts = []
+
+    @contracts_database()
+    def count() -> int:
+        attempts.append(now[0])
+        return Contract.unscoped.using("mysql").count()
+
+    with contracts_down():
+        with pytest.raises(ContractsUnavailable):
+            count()
+        now[0] += 9.9
+        with pytest.raises(ContractsUnavailable, match="not retried yet"):
+            count()
+    assert attempts == [100.0]  # the second call did not wait for MySQL
+    now[0] += 0.2
+    assert count() == 0  # the window passed and MySQL is back
+    assert len(attempts) == 2
+
+
+def test_errors_that_are_not_about_reaching_mysql_do_not_open_the_breaker(monkeypatch):
+    monkeypatch.setattr(
+        boundary, "breaker", boundary.CircuitBreaker(seconds=lambda: 10, clock=lambda: 0.0)
+    )
+    with pytest.raises(ContractsUnavailable), contracts_database():
+        raise IntegrityError("duplicate key")
+    assert not boundary.breaker.is_open
+    with pytest.raises(ContractsUnavailable), contracts_database():
+        raise OperationalError(2013, "Lost connection to server during query")
+    assert boundary.breaker.is_open
