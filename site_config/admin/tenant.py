@@ -15,6 +15,7 @@ from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group, User
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext
@@ -22,7 +23,7 @@ from django.utils.translation import gettext_lazy as _
 
 from dashboard.models import ApiToken
 from data_access import services
-from data_access.boundary import ContractsUnavailable
+from data_access.boundary import ContractsUnavailable, contracts_database
 from data_access.models import Client, Contract
 from data_access.selectors.aggregates import NO_CONTRACTS, Cents, cents_to_decimal, client_cents
 from data_access.tenants import current_tenant
@@ -110,10 +111,16 @@ class ClientAdmin(DeletesThroughServices):
         try:
             return super().delete_view(request, object_id, extra_context)
         except services.ClientHasContracts as refusal:
-            self.message_user(request, " ".join(refusal.messages), messages.ERROR)
-            return HttpResponseRedirect(
-                reverse(f"{self.admin_site.name}:data_access_client_change", args=[object_id])
+            message = " ".join(refusal.messages)
+        except ContractsUnavailable:
+            message = gettext(
+                "Contract data is unavailable, so whether this client has contracts cannot "
+                "be checked. Try again in a moment."
             )
+        self.message_user(request, message, messages.ERROR)
+        return HttpResponseRedirect(
+            reverse(f"{self.admin_site.name}:data_access_client_change", args=[object_id])
+        )
 
 
 # --- Contracts -----------------------------------------------------------------
@@ -161,8 +168,48 @@ class ContractAdminForm(forms.ModelForm):
         return client_id
 
 
+class ReadsContracts(admin.ModelAdmin):
+    """Every page of a contracts model runs inside the contracts error boundary:
+    with MySQL down it shows a message on the admin index instead of failing."""
+
+    def _within_boundary(self, request: HttpRequest, view: Any, *args: Any) -> HttpResponse:
+        try:
+            with contracts_database():
+                response = view(request, *args)
+                if isinstance(response, TemplateResponse):
+                    response.render()  # its queries run here, inside the boundary
+                return response
+        except ContractsUnavailable:
+            self.message_user(
+                request,
+                gettext("Contract data is unavailable right now. Try again in a moment."),
+                messages.ERROR,
+            )
+            return HttpResponseRedirect(reverse(f"{self.admin_site.name}:index"))
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):
+        return self._within_boundary(request, super().changelist_view, extra_context)
+
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict | None = None,
+    ):
+        return self._within_boundary(
+            request, super().changeform_view, object_id, form_url, extra_context
+        )
+
+    def delete_view(self, request: HttpRequest, object_id: str, extra_context: dict | None = None):
+        return self._within_boundary(request, super().delete_view, object_id, extra_context)
+
+    def history_view(self, request: HttpRequest, object_id: str, extra_context: dict | None = None):
+        return self._within_boundary(request, super().history_view, object_id, extra_context)
+
+
 @admin.register(Contract, site=tenant_admin_site)
-class ContractAdmin(DeletesThroughServices):
+class ContractAdmin(ReadsContracts, DeletesThroughServices):
     form = ContractAdminForm
     list_display = ["title", "client_id", "client_name", "amount", "signed_on", "is_active"]
     list_filter = ["is_active"]

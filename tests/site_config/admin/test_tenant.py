@@ -1,12 +1,10 @@
 """The tenant admin: contracts through data_access.services, scoped to the tenant."""
 
 import datetime
-import socket
 from decimal import Decimal
 
 import pytest
 from django.db import connections
-from django.db.utils import load_backend
 from django.test import Client as HttpClient
 from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import tenant_context
@@ -14,6 +12,7 @@ from django_tenants.utils import tenant_context
 from conftest import BOTH_DATABASES, STAFF_PASSWORD
 from data_access import services
 from data_access.models import Client, ClientTotals, Contract
+from tests.helpers import contracts_down
 
 pytestmark = pytest.mark.django_db(databases=BOTH_DATABASES)
 
@@ -161,18 +160,41 @@ def test_the_client_field_offers_a_searchable_lookup_popup(acme):
 def test_the_client_list_still_works_when_mysql_is_down(acme):
     new_client(acme, "Ana", "100.00")
     browser = admin_browser("acme.localhost")
-    real = connections["mysql"]
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    backend = load_backend(real.settings_dict["ENGINE"])
-    connections["mysql"] = backend.DatabaseWrapper({**real.settings_dict, "PORT": port}, "mysql")
-    try:
+    with contracts_down():
         response = browser.get(CLIENTS)
-    finally:
-        connections["mysql"].close()
-        connections["mysql"] = real
     html = response.content.decode()
     assert response.status_code == 200
     assert "Ana" in html and "Contract data is unavailable." in html
     assert '<td class="field-active_total">—</td>' in html
+
+
+def test_contract_pages_say_so_when_mysql_is_down_and_recover(acme):
+    client, [contract] = new_client(acme, "Ana", "100.00")
+    browser = admin_browser("acme.localhost")
+    with contracts_down():
+        pages = [
+            browser.get(CONTRACTS),
+            browser.get(f"{CONTRACTS}{contract.pk}/change/"),
+            browser.get(f"{CONTRACTS}add/"),
+            browser.post(f"{CONTRACTS}add/", contract_form(client.pk)),
+            browser.post(f"{CONTRACTS}{contract.pk}/delete/", {"post": "yes"}),
+        ]
+        for response in pages:
+            assert (response.status_code, response["Location"]) == (302, "/admin/")
+        index = browser.get("/admin/").content.decode()
+        assert "Contract data is unavailable right now." in index
+    assert totals(acme, client) == (1, Decimal("100.00"))  # nothing was written or deleted
+    assert browser.get(CONTRACTS).status_code == 200
+
+
+def test_a_client_is_not_deleted_while_its_contracts_cannot_be_checked(acme):
+    client, _ = new_client(acme, "Ana")
+    browser = admin_browser("acme.localhost")
+    with contracts_down():
+        response = browser.post(f"{CLIENTS}{client.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    assert response["Location"] == f"{CLIENTS}{client.pk}/change/"
+    with tenant_context(acme):
+        assert Client.objects.filter(pk=client.pk).exists()
+    page = browser.get(response["Location"]).content.decode()
+    assert "whether this client has contracts cannot be checked" in page
