@@ -10,7 +10,6 @@ from django.utils import translation
 from django_tenants.utils import tenant_context
 
 from data_access.boundary import breaker
-
 from tenancy.models import Tenant
 from tenancy.services import ensure_public_tenant, load_countries, provision_tenant
 

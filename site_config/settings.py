@@ -69,6 +69,9 @@ SHARED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "django_tables2",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "demo",
 ]
 TENANT_APPS = [
@@ -79,6 +82,7 @@ TENANT_APPS = [
     "django.contrib.messages",
     "data_access",
     "dashboard",
+    "api",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -177,6 +181,52 @@ CACHES = {
         "KEY_FUNCTION": "django_tenants.cache.make_key",
         "REVERSE_KEY_FUNCTION": "django_tenants.cache.reverse_key",
     }
+}
+
+# --- JSON API (Django REST framework) ----------------------------------------
+REST_FRAMEWORK = {
+    # A sent Authorization header decides alone; without one, a staff session.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "api.authentication.BearerTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["api.permissions.IsTokenOrStaff"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "api.renderers.MarkupSafeJSONRenderer",
+        "api.renderers.BrowsableAPIRenderer",
+    ],
+    "DEFAULT_PARSER_CLASSES": [],  # read-only: no request bodies
+    "DEFAULT_THROTTLE_CLASSES": [
+        "api.throttling.TokenRateThrottle",
+        "api.throttling.UserRateThrottle",
+        "api.throttling.AnonymousRateThrottle",
+    ],
+    # Per token, per staff user, and per address for the public schema and docs.
+    "DEFAULT_THROTTLE_RATES": {
+        "token": os.environ.get("API_TOKEN_RATE", "1200/minute"),
+        "user": os.environ.get("API_USER_RATE", "600/minute"),
+        "anon": os.environ.get("API_ANON_RATE", "120/minute"),
+    },
+    "EXCEPTION_HANDLER": "api.exceptions.api_exception_handler",
+    # Content negotiation by the Accept header only: `format` is no parameter here.
+    "URL_FORMAT_OVERRIDE": None,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Contrata API",
+    "DESCRIPTION": "Read-only JSON API of one tenant: its clients with their contract "
+    "counts and totals, and the shared country list.",
+    "VERSION": "1.0.0",
+    "OAS_VERSION": "3.1.0",
+    "SCHEMA_PATH_PREFIX": "/api/",
+    "SORT_OPERATION_PARAMETERS": False,  # in the order the query defines them
+    # The document and Swagger UI are public: they describe the API, hold no tenant data.
+    "SERVE_PUBLIC": True,
+    "SERVE_AUTHENTICATION": [],
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    # Swagger UI from the vendored drf-spectacular-sidecar files, never a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
 }
 
 # --- Internationalisation ---------------------------------------------------
