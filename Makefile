@@ -1,4 +1,4 @@
-.PHONY: run test setup stop lint bench
+.PHONY: run test setup stop lint bench manage
 
 run:   ## set up everything, provision acme and globex, serve on :8000
 	bash scripts/dev.sh run
@@ -14,3 +14,6 @@ stop:  ## stop the private database servers under .local/
 
 lint:
 	.venv/bin/ruff check . && .venv/bin/ruff format --check .
+
+manage:  ## run a management command against the project's servers: make manage ARGS="check_integrity"
+	bash scripts/dev.sh manage $(ARGS)

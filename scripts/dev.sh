@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Contrata's set-up: virtualenv, Debian packages, database servers, migrations.
-#   scripts/dev.sh run    set up, provision the demo tenants, serve on :8000
-#   scripts/dev.sh test   set up, run the whole test suite (unit, property, e2e)
-#   scripts/dev.sh setup  set up only
-#   scripts/dev.sh stop   stop the private database servers
+#   scripts/dev.sh run          set up, provision the demo tenants, serve at CONTRATA_ADDR
+#   scripts/dev.sh test         set up, run the whole test suite (unit, property, e2e)
+#   scripts/dev.sh setup        set up only
+#   scripts/dev.sh manage ARGS  run a management command against the project's servers
+#   scripts/dev.sh stop         stop the private database servers
 # DATABASE_URL / CONTRACTS_DATABASE_URL point at external servers; without them
-# private PostgreSQL and MariaDB instances run under .local/ on their own ports.
+# private PostgreSQL and MariaDB instances run under .local/ on CONTRATA_PG_PORT
+# and CONTRATA_MYSQL_PORT. Ports and URLs come from site_config/settings.py.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -13,12 +15,6 @@ cd "$ROOT"
 
 LOCAL="$ROOT/.local"
 VENV="$ROOT/.venv"
-PG_PORT=${CONTRATA_PG_PORT:-54329}
-MY_PORT=${CONTRATA_MYSQL_PORT:-33069}
-export DATABASE_URL=${DATABASE_URL:-postgres://postgres@127.0.0.1:$PG_PORT/contrata}
-export CONTRACTS_DATABASE_URL=${CONTRACTS_DATABASE_URL:-mysql://contrata:contrata@127.0.0.1:$MY_PORT/contrata}
-PG_PRIVATE_URL="postgres://postgres@127.0.0.1:$PG_PORT/contrata"
-MY_PRIVATE_URL="mysql://contrata:contrata@127.0.0.1:$MY_PORT/contrata"
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
@@ -142,9 +138,17 @@ migrate() {
   "$VENV/bin/python" manage.py migrate --database=mysql --noinput -v 0
 }
 
+# PG_PORT, MY_PORT, DATABASE_URL, CONTRACTS_DATABASE_URL, PG_PRIVATE_URL,
+# MY_PRIVATE_URL, ADDR and PORT, as the settings compute them.
+config() {
+  eval "$("$VENV/bin/python" scripts/databases.py env)"
+  export DATABASE_URL CONTRACTS_DATABASE_URL
+}
+
 setup() {
   debian_packages "${1:-}"
   virtualenv
+  config
   servers
   migrate
 }
@@ -169,8 +173,15 @@ case ${1:-} in
   run)
     setup
     "$VENV/bin/python" manage.py setup_demo
-    log "serving on http://acme.localhost:8000/ and http://globex.localhost:8000/ (public admin: http://localhost:8000/admin/)"
-    exec "$VENV/bin/python" manage.py runserver "${CONTRATA_ADDR:-0.0.0.0:8000}"
+    log "serving on http://acme.localhost:$PORT/ and http://globex.localhost:$PORT/ (public admin: http://localhost:$PORT/admin/)"
+    exec "$VENV/bin/python" manage.py runserver "$ADDR"
+    ;;
+  manage)
+    shift
+    virtualenv
+    config
+    servers
+    exec "$VENV/bin/python" manage.py "$@"
     ;;
   test)
     setup test
@@ -178,5 +189,5 @@ case ${1:-} in
     exec "$VENV/bin/python" -m pytest "$@"
     ;;
   stop) stop ;;
-  *) die "usage: scripts/dev.sh run|test|setup|stop" ;;
+  *) die "usage: scripts/dev.sh run|test|setup|manage ARGS|stop" ;;
 esac

@@ -53,6 +53,9 @@ if not DEBUG:
 # Tenant hosts are <schema>.<BASE_DOMAIN>; the public site is BASE_DOMAIN itself.
 BASE_DOMAIN = os.environ.get("BASE_DOMAIN", "localhost")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [BASE_DOMAIN, f".{BASE_DOMAIN}"])
+# Where `make run` / `make dev` listen; printed URLs use its port.
+CONTRATA_ADDR = os.environ.get("CONTRATA_ADDR", "0.0.0.0:8000")
+CONTRATA_PORT = int(CONTRATA_ADDR.rpartition(":")[2])
 
 # --- Applications -----------------------------------------------------------
 # `tenancy` comes before `django_tenants` so that its `migrate` command wins:
@@ -124,10 +127,14 @@ WSGI_APPLICATION = "site_config.wsgi.application"
 # --- Databases --------------------------------------------------------------
 # Clients (and everything else) live in PostgreSQL, one schema per tenant;
 # contracts live in MySQL/MariaDB under the alias "mysql".
-DATABASE_URL = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:54329/contrata")
-CONTRACTS_DATABASE_URL = os.environ.get(
-    "CONTRACTS_DATABASE_URL", "mysql://contrata:contrata@127.0.0.1:33069/contrata"
-)
+# Without URLs, the private servers that scripts/dev.sh starts under .local/.
+# scripts/dev.sh reads these values from here (scripts/databases.py env).
+PG_PORT = int(os.environ.get("CONTRATA_PG_PORT", "54329"))
+MYSQL_PORT = int(os.environ.get("CONTRATA_MYSQL_PORT", "33069"))
+PRIVATE_DATABASE_URL = f"postgres://postgres@127.0.0.1:{PG_PORT}/contrata"
+PRIVATE_CONTRACTS_DATABASE_URL = f"mysql://contrata:contrata@127.0.0.1:{MYSQL_PORT}/contrata"
+DATABASE_URL = os.environ.get("DATABASE_URL", PRIVATE_DATABASE_URL)
+CONTRACTS_DATABASE_URL = os.environ.get("CONTRACTS_DATABASE_URL", PRIVATE_CONTRACTS_DATABASE_URL)
 CONTRACTS_DATABASE = "mysql"
 
 _mysql = dj_database_url.parse(CONTRACTS_DATABASE_URL, engine="django.db.backends.mysql")
