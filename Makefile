@@ -1,7 +1,10 @@
-.PHONY: run test setup stop lint bench manage
+.PHONY: run dev test setup stop lint bench manage
 
-run:   ## set up everything, provision acme and globex, serve on :8000
+run:   ## set up everything, provision acme and globex, serve them with gunicorn (DEBUG off)
 	bash scripts/dev.sh run
+
+dev:   ## the same with Django's runserver: DEBUG on, autoreload
+	bash scripts/dev.sh dev
 
 test:  ## set up everything and run every test against real servers
 	bash scripts/dev.sh test

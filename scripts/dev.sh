@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Contrata's set-up: virtualenv, Debian packages, database servers, migrations.
-#   scripts/dev.sh run          set up, provision the demo tenants, serve at CONTRATA_ADDR
+#   scripts/dev.sh run          set up, provision the demo tenants, serve them with gunicorn
+#                               (production settings, DEBUG off) at CONTRATA_ADDR
+#   scripts/dev.sh dev          the same with runserver: DEBUG on, autoreload
 #   scripts/dev.sh test         set up, run the whole test suite (unit, property, e2e)
 #   scripts/dev.sh setup        set up only
 #   scripts/dev.sh manage ARGS  run a management command against the project's servers
@@ -153,6 +155,20 @@ setup() {
   migrate
 }
 
+# The production server's secret: generated once, kept under .local/ (git-ignored).
+secret_key() {
+  local file="$LOCAL/secret_key"
+  if [[ ! -s $file ]]; then
+    mkdir -p "$LOCAL"
+    (umask 077 && "$VENV/bin/python" -c 'import secrets; print(secrets.token_urlsafe(64))' >"$file")
+  fi
+  cat "$file"
+}
+
+serving_banner() {
+  log "serving on http://acme.localhost:$PORT/ and http://globex.localhost:$PORT/ (public admin: http://localhost:$PORT/admin/)"
+}
+
 stop() {
   local bin; bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
   if [[ -f $LOCAL/pg/data/postmaster.pid ]]; then
@@ -173,7 +189,19 @@ case ${1:-} in
   run)
     setup
     "$VENV/bin/python" manage.py setup_demo
-    log "serving on http://acme.localhost:$PORT/ and http://globex.localhost:$PORT/ (public admin: http://localhost:$PORT/admin/)"
+    # Production settings and server; HTTPS=false because localhost is plain http.
+    export DJANGO_SETTINGS_MODULE=site_config.settings_production HTTPS=${HTTPS:-false} CONTRATA_ADDR=$ADDR
+    SECRET_KEY=${SECRET_KEY:-$(secret_key)}
+    export SECRET_KEY
+    log "collecting static files into ${STATIC_ROOT:-staticfiles/}"
+    "$VENV/bin/python" manage.py collectstatic --noinput -v 0
+    serving_banner
+    exec "$VENV/bin/gunicorn" -c site_config/gunicorn.conf.py
+    ;;
+  dev)
+    setup
+    "$VENV/bin/python" manage.py setup_demo
+    serving_banner
     exec "$VENV/bin/python" manage.py runserver "$ADDR"
     ;;
   manage)
@@ -189,5 +217,5 @@ case ${1:-} in
     exec "$VENV/bin/python" -m pytest "$@"
     ;;
   stop) stop ;;
-  *) die "usage: scripts/dev.sh run|test|setup|manage ARGS|stop" ;;
+  *) die "usage: scripts/dev.sh run|dev|test|setup|manage ARGS|stop" ;;
 esac

@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 
 from site_config.settings import require_secure_secret_key
+from tests.servers import GOOD_SECRET
 
 ROOT = Path(__file__).resolve().parents[2]
-GOOD_SECRET = "k3J9-vQ2x_7LmN0pR5sT8uW1yZ4aC6eG9iK2mO5qS8uX1zB4dF7hJ0lN3pQ6rT9v"
 
 
 def _import_production_settings(secret: str | None) -> subprocess.CompletedProcess:
