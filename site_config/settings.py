@@ -94,7 +94,10 @@ SHOW_PUBLIC_IF_NO_TENANT_FOUND = False
 MIDDLEWARE = [
     # Before the tenant lookup: HTTPS redirect, and (in production) static files.
     "django.middleware.security.SecurityMiddleware",
-    "django_tenants.middleware.main.TenantMainMiddleware",
+    # A database outage in a view answers 503 (the tenant lookup's too).
+    "site_config.outage.DatabaseOutageMiddleware",
+    # django-tenants' lookup.
+    "site_config.tenant_middleware.TenantMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -149,12 +152,16 @@ _mysql["OPTIONS"] = {
 }
 _mysql["TEST"] = {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_unicode_ci"}
 
-DATABASES = {
-    "default": dj_database_url.parse(
-        DATABASE_URL, engine="django_tenants.postgresql_backend", conn_max_age=60
-    ),
-    CONTRACTS_DATABASE: _mysql,
+_postgres = dj_database_url.parse(
+    DATABASE_URL, engine="django_tenants.postgresql_backend", conn_max_age=60
+)
+# A PostgreSQL that does not answer fails the request (503) instead of hanging it.
+_postgres["OPTIONS"] = {
+    "connect_timeout": int(os.environ.get("DATABASE_CONNECT_TIMEOUT", "5")),
+    **_postgres.get("OPTIONS", {}),
 }
+
+DATABASES = {"default": _postgres, CONTRACTS_DATABASE: _mysql}
 # Our router first: django-tenants' router refuses every alias but "default".
 DATABASE_ROUTERS = [
     "data_access.routers.ContractsRouter",
