@@ -92,6 +92,8 @@ PUBLIC_SCHEMA_URLCONF = "site_config.urls_public"
 SHOW_PUBLIC_IF_NO_TENANT_FOUND = False
 
 MIDDLEWARE = [
+    # /healthz and /readyz: any host, no tenant lookup.
+    "site_config.health.HealthCheckMiddleware",
     # Before the tenant lookup: HTTPS redirect, and (in production) static files.
     "django.middleware.security.SecurityMiddleware",
     # A database outage in a view answers 503 (the tenant lookup's too).
