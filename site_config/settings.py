@@ -98,7 +98,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # A database outage in a view answers 503 (the tenant lookup's too).
     "site_config.outage.DatabaseOutageMiddleware",
-    # django-tenants' lookup.
+    # django-tenants' lookup; host names matched case-insensitively.
     "site_config.tenant_middleware.TenantMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
