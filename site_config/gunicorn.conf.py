@@ -6,6 +6,10 @@ each database sees at most GUNICORN_WORKERS x GUNICORN_THREADS connections.
 
 import os
 
+# Each worker thread keeps its connections (checked before reuse): the thread pool
+# is fixed, so the count stays bounded. Read by the settings, in the workers.
+os.environ.setdefault("DB_CONN_MAX_AGE", "300")
+
 wsgi_app = "site_config.wsgi:application"
 bind = [os.environ.get("CONTRATA_ADDR", "0.0.0.0:8000")]
 

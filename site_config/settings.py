@@ -143,7 +143,17 @@ DATABASE_URL = os.environ.get("DATABASE_URL", PRIVATE_DATABASE_URL)
 CONTRACTS_DATABASE_URL = os.environ.get("CONTRACTS_DATABASE_URL", PRIVATE_CONTRACTS_DATABASE_URL)
 CONTRACTS_DATABASE = "mysql"
 
-_mysql = dj_database_url.parse(CONTRACTS_DATABASE_URL, engine="django.db.backends.mysql")
+# Persistent connections only where the number of threads is bounded: gunicorn's
+# config sets DB_CONN_MAX_AGE (one connection per worker thread, health-checked).
+# runserver starts a thread per TCP connection, so there every request closes its own.
+CONN_MAX_AGE = int(os.environ.get("DB_CONN_MAX_AGE", "0"))
+
+_mysql = dj_database_url.parse(
+    CONTRACTS_DATABASE_URL,
+    engine="django.db.backends.mysql",
+    conn_max_age=CONN_MAX_AGE,
+    conn_health_checks=CONN_MAX_AGE > 0,
+)
 _mysql["OPTIONS"] = {
     "charset": "utf8mb4",
     # ONLY_FULL_GROUP_BY keeps code tested on MariaDB valid on MySQL 8.
@@ -155,7 +165,10 @@ _mysql["OPTIONS"] = {
 _mysql["TEST"] = {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_unicode_ci"}
 
 _postgres = dj_database_url.parse(
-    DATABASE_URL, engine="django_tenants.postgresql_backend", conn_max_age=60
+    DATABASE_URL,
+    engine="django_tenants.postgresql_backend",
+    conn_max_age=CONN_MAX_AGE,
+    conn_health_checks=CONN_MAX_AGE > 0,
 )
 # A PostgreSQL that does not answer fails the request (503) instead of hanging it.
 _postgres["OPTIONS"] = {

@@ -5,15 +5,20 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import MySQLdb
+import psycopg
 from django.db import connections
 
 ROOT = Path(__file__).resolve().parents[1]
 GOOD_SECRET = "k3J9-vQ2x_7LmN0pR5sT8uW1yZ4aC6eG9iK2mO5qS8uX1zB4dF7hJ0lN3pQ6rT9v"
+# libpq names the servers' PostgreSQL connections, so they can be counted.
+APPLICATION_NAME = "contrata-server-under-test"
 
 
 def free_port() -> int:
@@ -35,6 +40,7 @@ def server_env(**extra: str) -> dict[str, str]:
     return env | {
         "DATABASE_URL": database_url("default"),
         "CONTRACTS_DATABASE_URL": database_url("mysql"),
+        "PGAPPNAME": APPLICATION_NAME,
         **extra,
     }
 
@@ -111,3 +117,84 @@ def get(
         return response.status, response.headers, response.read()
     finally:
         conn.close()
+
+
+class BackendCounter:
+    """Counts the servers' connections to the test databases, now and at their peak.
+
+    PostgreSQL: by application name. MySQL: every connection to the test database
+    but this counter's and the test's own (Django's "mysql" connection)."""
+
+    def __init__(self) -> None:
+        pg = connections["default"].settings_dict
+        self._pg = psycopg.connect(
+            host=pg["HOST"], port=int(pg["PORT"]), user=pg["USER"],
+            password=pg["PASSWORD"] or None, dbname=pg["NAME"], autocommit=True,
+        )  # fmt: skip
+        my = connections["mysql"].settings_dict
+        self._my = MySQLdb.connect(
+            host=my["HOST"], port=int(my["PORT"]), user=my["USER"],
+            password=my["PASSWORD"], database=my["NAME"], autocommit=True,
+        )  # fmt: skip
+        self._mysql_db = my["NAME"]
+        with connections["mysql"].cursor() as cursor:
+            cursor.execute("SELECT CONNECTION_ID()")
+            self._test_mysql_id = cursor.fetchone()[0]
+        self.peak = {"postgresql": 0, "mysql": 0}
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+
+    def now(self) -> dict[str, int]:
+        with self._lock:
+            pg = self._pg.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s",
+                [APPLICATION_NAME],
+            ).fetchone()[0]
+            cursor = self._my.cursor()
+            cursor.execute(
+                "SELECT count(*) FROM information_schema.PROCESSLIST"
+                " WHERE DB = %s AND ID NOT IN (CONNECTION_ID(), %s)",
+                [self._mysql_db, self._test_mysql_id],
+            )
+            mysql = cursor.fetchone()[0]
+        counts = {"postgresql": pg, "mysql": mysql}
+        self.peak = {name: max(self.peak[name], counts[name]) for name in counts}
+        return counts
+
+    def settle(self, at_most: int) -> dict[str, int]:
+        """The counts once they are at most `at_most` (connections close just after
+        their response is sent), or as they are after 20 s."""
+        deadline = time.monotonic() + 20
+        while max((counts := self.now()).values()) > at_most and time.monotonic() < deadline:
+            time.sleep(0.1)
+        return counts
+
+    @contextmanager
+    def watching(self) -> Iterator["BackendCounter"]:
+        """Samples the counts in the background, for the peak, during the block."""
+
+        def sample() -> None:
+            while not self._stop.wait(0.02):
+                self.now()
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        try:
+            yield self
+        finally:
+            self._stop.set()
+            sampler.join()
+            self.now()
+
+    def close(self) -> None:
+        self._pg.close()
+        self._my.close()
+
+
+def hammer(port: int, paths: list[str], *, requests: int, concurrency: int) -> list[int]:
+    """`requests` GETs spread over `paths`, each on its own TCP connection,
+    `concurrency` at a time; their statuses."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(concurrency) as pool:
+        return list(pool.map(lambda i: get(port, paths[i % len(paths)])[0], range(requests)))
