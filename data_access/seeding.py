@@ -241,6 +241,9 @@ def _load_contracts(
 def _mysql_loader_connection() -> MySQLdb.Connection:
     params = connections[settings.CONTRACTS_DATABASE].get_connection_params()
     params.pop("init_command", None)
+    # Bulk loads and the totals' INSERT ... SELECT outlast the request timeouts.
+    params.pop("read_timeout", None)
+    params.pop("write_timeout", None)
     return MySQLdb.connect(**params, local_infile=True)
 
 

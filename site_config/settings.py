@@ -159,8 +159,11 @@ _mysql["OPTIONS"] = {
     # ONLY_FULL_GROUP_BY keeps code tested on MariaDB valid on MySQL 8.
     "init_command": "SET sql_mode='STRICT_TRANS_TABLES,ONLY_FULL_GROUP_BY', "
     "innodb_lock_wait_timeout=10",
-    # A down or unreachable MySQL must not hang pages.
+    # A down, unreachable or hung MySQL must not hang pages: seconds to connect,
+    # and to wait for each read (a query's answer) or write.
     "connect_timeout": int(os.environ.get("CONTRACTS_CONNECT_TIMEOUT", "2")),
+    "read_timeout": int(os.environ.get("CONTRACTS_READ_TIMEOUT", "10")),
+    "write_timeout": int(os.environ.get("CONTRACTS_WRITE_TIMEOUT", "10")),
 }
 _mysql["TEST"] = {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_unicode_ci"}
 
