@@ -34,7 +34,7 @@ find_python() {
 
 debian_packages() {
   local wanted=(postgresql mariadb-server libmariadb-dev pkg-config gcc)
-  [[ ${1:-} == test ]] && wanted+=(chromium)
+  [[ ${1:-} == test ]] && wanted+=(chromium redis-server)
   local missing=() pkg
   for pkg in "${wanted[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
@@ -138,6 +138,7 @@ migrate() {
   log "migrating PostgreSQL (public and tenant schemas) and MySQL (contracts)"
   "$VENV/bin/python" manage.py migrate_schemas --noinput -v 0
   "$VENV/bin/python" manage.py migrate --database=mysql --noinput -v 0
+  "$VENV/bin/python" manage.py createcachetable
 }
 
 # PG_PORT, MY_PORT, DATABASE_URL, CONTRACTS_DATABASE_URL, PG_PRIVATE_URL,

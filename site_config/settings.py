@@ -200,9 +200,16 @@ SESSION_COOKIE_DOMAIN = None
 CSRF_COOKIE_DOMAIN = None
 SESSION_COOKIE_HTTPONLY = True
 
+# One cache for every process and thread. Redis when REDIS_URL (or CACHE_URL, a
+# redis:// URL) is set; otherwise, with no extra server, a table in PostgreSQL's
+# public schema (`manage.py createcachetable`, run by scripts/dev.sh).
+CACHE_URL = os.environ.get("REDIS_URL") or os.environ.get("CACHE_URL")
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "BACKEND": "django.core.cache.backends.redis.RedisCache"
+        if CACHE_URL
+        else "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": CACHE_URL or "django_cache",
         # Prefix every key with the tenant's schema.
         "KEY_FUNCTION": "django_tenants.cache.make_key",
         "REVERSE_KEY_FUNCTION": "django_tenants.cache.reverse_key",
