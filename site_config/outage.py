@@ -28,7 +28,12 @@ def close_failed_connections() -> None:
 
 def outage_response(request: HttpRequest, error: Exception) -> HttpResponse:
     close_failed_connections()
-    logger.warning("database unavailable on %s: %s", request.path, error)
+    logger.warning(
+        "database unavailable on %s (request %s): %s",
+        request.path,
+        getattr(request, "request_id", "-"),
+        error,
+    )
     if request.path_info.startswith("/api/"):
         response: HttpResponse = JsonResponse(
             {"error": "The service is temporarily unavailable. Try again shortly."}, status=503

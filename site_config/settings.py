@@ -94,6 +94,8 @@ SHOW_PUBLIC_IF_NO_TENANT_FOUND = False
 MIDDLEWARE = [
     # /healthz and /readyz: any host, no tenant lookup.
     "site_config.health.HealthCheckMiddleware",
+    # One JSON line per request, with its X-Request-ID.
+    "site_config.request_log.RequestLogMiddleware",
     # Before the tenant lookup: HTTPS redirect, and (in production) static files.
     "django.middleware.security.SecurityMiddleware",
     # A database outage in a view answers 503 (the tenant lookup's too).
@@ -252,9 +254,16 @@ SECURE_REFERRER_POLICY = "same-origin"
 
 DJANGO_TABLES2_TEMPLATE = "django_tables2/table.html"
 
+# Requests (site_config.request_log) slower than this, or with a query slower than
+# that, are logged at WARNING and flagged.
+SLOW_REQUEST_MS = float(os.environ.get("SLOW_REQUEST_MS", "500"))
+SLOW_QUERY_MS = float(os.environ.get("SLOW_QUERY_MS", "100"))
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
+    # contrata.request: one JSON line per request.
+    "loggers": {"contrata": {"level": os.environ.get("CONTRATA_LOG_LEVEL", "INFO")}},
 }
