@@ -191,6 +191,11 @@ class BackendCounter:
         self._my.close()
 
 
+# Each request on a fresh TCP connection: the tenant lookup (PostgreSQL) for all,
+# both databases and the cache for /readyz.
+MIXED_PATHS = ["/readyz", "/login/", "/api/countries/", "/readyz/"]
+
+
 def hammer(port: int, paths: list[str], *, requests: int, concurrency: int) -> list[int]:
     """`requests` GETs spread over `paths`, each on its own TCP connection,
     `concurrency` at a time; their statuses."""

@@ -8,15 +8,13 @@ from pathlib import Path
 import pytest
 
 from tests.servers import (
-    BackendCounter,
+    MIXED_PATHS,
     collectstatic,
     free_port,
     get,
     gunicorn,
     hammer,
     production_env,
-    runserver,
-    server_env,
 )
 
 pytestmark = pytest.mark.usefixtures("provisioned_transactional_db")
@@ -67,18 +65,6 @@ def test_debug_is_off_under_the_production_server(production_server):
     assert b"URLconf" not in body and b"Traceback" not in body
 
 
-# Each request on a fresh TCP connection: the tenant lookup (PostgreSQL) for all,
-# both databases and the cache for /readyz.
-MIXED_PATHS = ["/readyz", "/login/", "/api/countries/", "/readyz/"]
-
-
-@pytest.fixture
-def counter() -> Iterator[BackendCounter]:
-    counter = BackendCounter()
-    yield counter
-    counter.close()
-
-
 @pytest.mark.django_db(transaction=True, databases=["default", "mysql"])
 def test_gunicorn_holds_at_most_workers_times_threads_connections(production_server, counter):
     bound = WORKERS * THREADS
@@ -94,16 +80,3 @@ def test_gunicorn_holds_at_most_workers_times_threads_connections(production_ser
     with counter.watching():
         hammer(production_server, MIXED_PATHS, requests=100, concurrency=8)
     assert max(counter.peak.values()) <= bound
-
-
-@pytest.mark.django_db(transaction=True, databases=["default", "mysql"])
-def test_runserver_closes_every_connection_at_the_end_of_its_request(counter):
-    concurrency = 8
-    with runserver(server_env(), free_port()) as port, counter.watching():
-        statuses = hammer(port, MIXED_PATHS, requests=200, concurrency=concurrency)
-        # A thread per TCP connection, and only requests in flight hold a database
-        # connection: a client's next request may start while the thread that
-        # served its previous one is still closing, hence twice the clients.
-        assert max(counter.peak.values()) <= 2 * concurrency
-        assert counter.settle(at_most=0) == {"postgresql": 0, "mysql": 0}
-    assert set(statuses) <= {200, 401}, statuses
