@@ -56,6 +56,9 @@ def contract_loader(*, tenant: Tenant) -> Iterator[Callable[[str], None]]:
     """
     params = connections[settings.CONTRACTS_DATABASE].get_connection_params()
     params.pop("init_command", None)
+    # Bulk loads and the totals' INSERT ... SELECT outlast the request timeouts.
+    params.pop("read_timeout", None)
+    params.pop("write_timeout", None)
     mysql = MySQLdb.connect(**params, local_infile=True)
     contracts, totals = Contract._meta.db_table, ClientTotals._meta.db_table
 

@@ -7,6 +7,8 @@ the cross-database client check honest); the admin never saves them itself.
 
 from typing import Any
 
+from axes.admin import AccessAttemptAdmin, AccessLogAdmin
+from axes.models import AccessAttempt, AccessLog
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.options import ActionLocation
@@ -280,3 +282,7 @@ class ContractChangeList(ChangeList):
 tenant_admin_site.register(ApiToken, ApiTokenAdmin)
 tenant_admin_site.register(User, UserAdmin)
 tenant_admin_site.register(Group, GroupAdmin)
+
+# --- Login lockouts (django-axes), this tenant's own: delete an attempt to unlock ---
+tenant_admin_site.register(AccessAttempt, AccessAttemptAdmin)
+tenant_admin_site.register(AccessLog, AccessLogAdmin)
