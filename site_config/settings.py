@@ -102,6 +102,8 @@ PUBLIC_SCHEMA_NAME = "public"
 ROOT_URLCONF = "site_config.urls_tenant"
 PUBLIC_SCHEMA_URLCONF = "site_config.urls_public"
 SHOW_PUBLIC_IF_NO_TENANT_FOUND = False
+# SET search_path once per connection and tenant switch, not before every cursor.
+TENANT_LIMIT_SET_CALLS = True
 
 MIDDLEWARE = [
     # /healthz and /readyz: any host, no tenant lookup.
