@@ -93,7 +93,7 @@ def test_tenant_admin_pages_carry_no_inline_code_the_policy_blocks(acme):
         f"/admin/data_access/client/{client.pk}/history/",
         "/admin/data_access/contract/",
         "/admin/data_access/contract/add/",
-        "/admin/dashboard/apitoken/add/",
+        "/admin/api/apitoken/add/",
         "/admin/auth/user/",
         "/admin/auth/user/add/",
         "/admin/auth/group/add/",
