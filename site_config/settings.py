@@ -168,12 +168,14 @@ CONTRACTS_BREAKER_SECONDS = float(os.environ.get("CONTRACTS_BREAKER_SECONDS", "1
 # runserver starts a thread per TCP connection, so there every request closes its own.
 CONN_MAX_AGE = int(os.environ.get("DB_CONN_MAX_AGE", "0"))
 
-_mysql = dj_database_url.parse(
-    CONTRACTS_DATABASE_URL,
-    engine="django.db.backends.mysql",
-    conn_max_age=CONN_MAX_AGE,
-    conn_health_checks=CONN_MAX_AGE > 0,
-)
+
+def database(url: str, *, engine: str) -> dict:
+    return dj_database_url.parse(
+        url, engine=engine, conn_max_age=CONN_MAX_AGE, conn_health_checks=CONN_MAX_AGE > 0
+    )
+
+
+_mysql = database(CONTRACTS_DATABASE_URL, engine="django.db.backends.mysql")
 _mysql["OPTIONS"] = {
     "charset": "utf8mb4",
     # ONLY_FULL_GROUP_BY keeps code tested on MariaDB valid on MySQL 8.
@@ -187,12 +189,7 @@ _mysql["OPTIONS"] = {
 }
 _mysql["TEST"] = {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_unicode_ci"}
 
-_postgres = dj_database_url.parse(
-    DATABASE_URL,
-    engine="django_tenants.postgresql_backend",
-    conn_max_age=CONN_MAX_AGE,
-    conn_health_checks=CONN_MAX_AGE > 0,
-)
+_postgres = database(DATABASE_URL, engine="django_tenants.postgresql_backend")
 # A PostgreSQL that does not answer fails the request (503) instead of hanging it.
 _postgres["OPTIONS"] = {
     "connect_timeout": int(os.environ.get("DATABASE_CONNECT_TIMEOUT", "5")),
