@@ -10,6 +10,7 @@ from django.utils import translation
 from django_tenants.utils import tenant_context
 
 from data_access.boundary import breaker
+from site_config.tenant_middleware import tenants_by_host
 from tenancy.models import Tenant
 from tenancy.services import ensure_public_tenant, load_countries, provision_tenant
 
@@ -41,6 +42,7 @@ def django_db_setup(django_db_setup, django_db_blocker) -> None:
 def _back_to_public_schema_and_english() -> Iterator[None]:
     yield
     breaker.reset()
+    tenants_by_host.clear()  # tenants are re-created between transactional tests
     connection.set_schema_to_public()
     # LocaleMiddleware activates a request's language for the whole thread.
     translation.activate(settings.LANGUAGE_CODE)

@@ -79,6 +79,10 @@ class QueryForm(forms.Form):
         return [self[name] for name in self.fields if name not in NOT_IN_FILTER_BAR]
 
 
+def country_choices() -> list[tuple[str, str]]:
+    return [("", _("All countries")), *Country.objects.values_list("code", "name")]
+
+
 class ClientFilterForm(QueryForm):
     query_class = ClientQuery
     labels = {
@@ -97,8 +101,8 @@ class ClientFilterForm(QueryForm):
     def field_for(self, param: Param) -> forms.Field:
         field = super().field_for(param)
         if param.name == "country":
-            countries = [("", _("All countries")), *Country.objects.values_list("code", "name")]
-            field.widget = forms.Select(choices=countries, attrs={"class": AUTOSUBMIT})
+            # Read when the filter bar is drawn, not for fragments that never draw it.
+            field.widget = forms.Select(choices=country_choices, attrs={"class": AUTOSUBMIT})
         if param.name == "q":
             # Search as you type, rather than on change like the other controls.
             field.widget.input_type = "search"

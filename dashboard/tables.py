@@ -72,6 +72,19 @@ class QueryTable(tables.Table):
         return classes
 
     @property
+    def body(self) -> list[list[tuple[str, str, Any]]]:
+        """Rows of (td attributes, column label, cell): each column's label and
+        attributes worked out once per table, not once per cell."""
+        columns = [
+            (column.name, column.attrs["td"].as_html(), str(column.header))
+            for column in self.columns
+        ]
+        return [
+            [(attrs, label, row.get_cell(name)) for name, attrs, label in columns]
+            for row in self.rows
+        ]
+
+    @property
     def page_range(self) -> list[int | str]:
         """1 … 4 5 [6] 7 8 … 20 (Paginator.ELLIPSIS for the gaps); none past the end."""
         paginator = self.page.paginator

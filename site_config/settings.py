@@ -104,6 +104,8 @@ PUBLIC_SCHEMA_URLCONF = "site_config.urls_public"
 SHOW_PUBLIC_IF_NO_TENANT_FOUND = False
 # SET search_path once per connection and tenant switch, not before every cursor.
 TENANT_LIMIT_SET_CALLS = True
+# Seconds each process remembers which tenant a host name belongs to.
+TENANT_CACHE_SECONDS = float(os.environ.get("TENANT_CACHE_SECONDS", "30"))
 
 MIDDLEWARE = [
     # /healthz and /readyz: any host, no tenant lookup.
