@@ -185,9 +185,11 @@ _mysql["OPTIONS"] = {
     "innodb_lock_wait_timeout=10",
     # A down, unreachable or hung MySQL must not hang pages: seconds to connect,
     # and to wait for each read (a query's answer) or write.
-    "connect_timeout": int(os.environ.get("CONTRACTS_CONNECT_TIMEOUT", "2")),
-    "read_timeout": int(os.environ.get("CONTRACTS_READ_TIMEOUT", "10")),
-    "write_timeout": int(os.environ.get("CONTRACTS_WRITE_TIMEOUT", "10")),
+    "connect_timeout": int(os.environ.get("CONTRACTS_CONNECT_TIMEOUT", "1")),
+    # Short for requests (a hung MySQL costs one wait, then the breaker opens);
+    # manage.py raises them for maintenance statements.
+    "read_timeout": int(os.environ.get("CONTRACTS_READ_TIMEOUT", "2")),
+    "write_timeout": int(os.environ.get("CONTRACTS_WRITE_TIMEOUT", "2")),
 }
 _mysql["TEST"] = {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_unicode_ci"}
 

@@ -11,10 +11,10 @@ pytestmark = pytest.mark.django_db(databases=["default", "mysql"])
 def test_mysql_connect_read_and_write_timeouts_come_from_the_settings():
     options = settings.DATABASES["mysql"]["OPTIONS"]
     assert options["connect_timeout"] == 2
-    assert options["read_timeout"] == 10
+    assert options["read_timeout"] == 2
     assert options["write_timeout"] == 10
     params = connections["mysql"].get_connection_params()
-    assert (params["read_timeout"], params["write_timeout"]) == (10, 10)
+    assert (params["read_timeout"], params["write_timeout"]) == (2, 2)
 
 
 def test_a_query_slower_than_read_timeout_fails_instead_of_waiting():
