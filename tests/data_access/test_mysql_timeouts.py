@@ -10,9 +10,9 @@ pytestmark = pytest.mark.django_db(databases=["default", "mysql"])
 
 def test_mysql_connect_read_and_write_timeouts_come_from_the_settings():
     options = settings.DATABASES["mysql"]["OPTIONS"]
-    assert options["connect_timeout"] == 2
+    assert options["connect_timeout"] == 1
     assert options["read_timeout"] == 2
-    assert options["write_timeout"] == 10
+    assert options["write_timeout"] == 2
     params = connections["mysql"].get_connection_params()
     assert (params["read_timeout"], params["write_timeout"]) == (2, 2)
 
