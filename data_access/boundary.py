@@ -47,15 +47,31 @@ class CircuitBreaker:
 breaker = CircuitBreaker(seconds=lambda: settings.CONTRACTS_BREAKER_SECONDS, clock=time.monotonic)
 
 
+# "Server has gone away" and "Lost connection" at once, with no wait: MySQL
+# closed a connection this process kept (a restart, wait_timeout). The next
+# connection will work, so this is no reason to stop trying. The same errors
+# after a wait are a hung server.
+LOST_CONNECTION = frozenset({2006, 2013})
+INSTANT = 0.5  # seconds
+
+
+def _stale_connection(error: DatabaseError, *, seconds: float) -> bool:
+    return bool(error.args) and error.args[0] in LOST_CONNECTION and seconds < INSTANT
+
+
 @contextmanager
 def contracts_database() -> Iterator[None]:
     """Run a block (or, as a decorator, a function) against the contracts database."""
     if breaker.is_open:
         raise ContractsUnavailable("the contracts database failed moments ago; not retried yet")
+    started = time.monotonic()
     try:
         yield
     except DatabaseError as error:
-        if isinstance(error, OperationalError | InterfaceError):
+        seconds = time.monotonic() - started
+        if isinstance(error, OperationalError | InterfaceError) and not _stale_connection(
+            error, seconds=seconds
+        ):
             breaker.trip()
         # The next use reconnects rather than reuse a connection in an unknown state.
         connections[settings.CONTRACTS_DATABASE].close()

@@ -178,6 +178,12 @@ def database(url: str, *, engine: str) -> dict:
 
 
 _mysql = database(CONTRACTS_DATABASE_URL, engine="django.db.backends.mysql")
+# No health check before reusing a MySQL connection: against a hung server the
+# check itself waits out the read timeout before a reconnect waits out the
+# connect timeout. A stale connection fails its first query at once instead
+# ("server has gone away"), which data_access.boundary answers without opening
+# its breaker.
+_mysql["CONN_HEALTH_CHECKS"] = False
 _mysql["OPTIONS"] = {
     "charset": "utf8mb4",
     # ONLY_FULL_GROUP_BY keeps code tested on MariaDB valid on MySQL 8.

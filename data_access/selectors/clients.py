@@ -356,12 +356,15 @@ def client_rows(query: ClientQuery, *, tenant: Tenant | None = None) -> Iterator
             ids = _ordered_ids(query, tenant)
         except ContractsUnavailable:
             ids = _ordered_ids(query.without_contract_terms(), tenant)
+    contracts_available = True
     for start in range(0, len(ids), EXPORT_BATCH):
         batch = ids[start : start + EXPORT_BATCH]
         with tenant_context(tenant):
             clients = _clients_by_id(batch)
-        try:
-            totals: Cents | None = client_cents(tenant=tenant, client_ids=batch)
-        except ContractsUnavailable:
-            totals = None
+        totals: Cents | None = None
+        if contracts_available:
+            try:
+                totals = client_cents(tenant=tenant, client_ids=batch)
+            except ContractsUnavailable:
+                contracts_available = False  # the rest of the export goes without
         yield from _rows(batch, clients, totals)

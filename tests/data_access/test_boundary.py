@@ -3,8 +3,10 @@ pages render without totals, contract questions are answered without their
 contract terms, and everything recovers once MySQL is back."""
 
 import datetime
+import time
 from decimal import Decimal
 
+import MySQLdb
 import pytest
 from django.db import IntegrityError, OperationalError, connections
 from django_tenants.utils import tenant_context
@@ -104,5 +106,22 @@ def test_errors_that_are_not_about_reaching_mysql_do_not_open_the_breaker(monkey
         raise IntegrityError("duplicate key")
     assert not boundary.breaker.is_open
     with pytest.raises(ContractsUnavailable), contracts_database():
-        raise OperationalError(2013, "Lost connection to server during query")
+        raise OperationalError(2003, "Can't connect to server on '127.0.0.1' (111)")
     assert boundary.breaker.is_open
+
+
+@pytest.mark.django_db(transaction=True, databases=["default", "mysql"])
+def test_a_connection_mysql_closed_does_not_open_the_breaker(monkeypatch):
+    monkeypatch.setattr(
+        boundary, "breaker", boundary.CircuitBreaker(seconds=lambda: 10, clock=time.monotonic)
+    )
+    mysql = connections["mysql"]
+    mysql.ensure_connection()
+    # What a MySQL restart does to a kept connection.
+    with MySQLdb.connect(**mysql.get_connection_params()) as other:
+        other.cursor().execute(f"KILL {mysql.connection.thread_id()}")
+    with pytest.raises(ContractsUnavailable, match="Lost connection"), contracts_database():
+        Contract.unscoped.using("mysql").count()
+    assert not boundary.breaker.is_open  # the next query simply reconnects
+    with contracts_database():
+        assert Contract.unscoped.using("mysql").count() >= 0
