@@ -5,14 +5,15 @@ from collections.abc import Iterator
 
 import pytest
 from django.conf import settings
-from django.db import connection
+from django.db import connection, connections
+from django.db.backends.signals import connection_created
 from django.utils import translation
 from django_tenants.utils import tenant_context
 
 from data_access.boundary import breaker
-
 from tenancy.models import Tenant
 from tenancy.services import ensure_public_tenant, load_countries, provision_tenant
+from tests.helpers import StatementAudit
 
 TENANTS = {"acme": ("Acme Corporation", "EUR"), "globex": ("Globex Brasil", "BRL")}
 STAFF_PASSWORD = "staff-password-2026"
@@ -30,6 +31,35 @@ def provision_test_tenants() -> None:
             admin_username="staff",
             admin_password=STAFF_PASSWORD,
         )
+
+
+# Every statement the session sends to the contracts database, on every thread's
+# connection (the live server's too), goes through this audit.
+statement_audit = StatementAudit()
+
+
+def _audit_contracts_connection(sender, connection, **kwargs) -> None:
+    if connection.alias == settings.CONTRACTS_DATABASE:
+        statement_audit.install(connection)
+
+
+connection_created.connect(_audit_contracts_connection)
+statement_audit.install(connections[settings.CONTRACTS_DATABASE])
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    counts = ", ".join(f"{n} {kind}" for kind, n in sorted(statement_audit.counts.items()))
+    terminalreporter.write_line(f"statements on the contracts database: {counts}")
+    for allowance, senders in sorted(statement_audit.senders.items()):
+        terminalreporter.write_line(f"  {allowance}: sent from {', '.join(sorted(senders))}")
+    for violation in statement_audit.violations:
+        terminalreporter.write_line(f"NOT SINGLE-TENANT: {violation}", red=True)
+
+
+def pytest_sessionfinish(session) -> None:
+    # A statement raised in another thread (the live server) fails the run too.
+    if statement_audit.violations:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.fixture(scope="session")

@@ -1,14 +1,17 @@
-"""Helpers shared by the tests: MySQL made unreachable for a block, and a tenant's
-book of random clients and contracts written through the services."""
+"""Helpers shared by the tests: MySQL made unreachable for a block, a tenant's
+book of random clients and contracts written through the services, and the
+audit of every statement sent to the contracts database."""
 
 import datetime
 import random
 import socket
-from collections import defaultdict
-from collections.abc import Iterator
+import sys
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 
 from django.db import connections
 from django.db.utils import load_backend
@@ -17,6 +20,7 @@ from django_tenants.utils import tenant_context
 from data_access import services
 from data_access.boundary import breaker
 from data_access.models import Client
+from data_access.sharding.statements import Kind, Verdict, classify, tenant_keyed_tables
 
 
 def closed_port() -> int:
@@ -97,3 +101,114 @@ def make_book(tenant, *, seed: int, clients: int, contracts: int) -> Book:
             services.create_contract(title=f"Deal {number}", tenant=tenant, **contract)
             book.contracts.append(contract)
     return book
+
+
+# --- Every statement on the contracts database is single-tenant ------------------------
+
+ROOT = Path(__file__).resolve().parents[1]
+TEST_CODE = ("tests/", "e2e/", "conftest.py")
+
+
+@dataclass(frozen=True, slots=True)
+class Allowance:
+    """Statements that may span tenants on purpose: who sends them, and why."""
+
+    name: str
+    reason: str
+    applies: Callable[[Verdict, str, list[str]], bool]  # (verdict, sender, stack files)
+
+
+def _on_stack(stack: list[str], *parts: str) -> bool:
+    return any(part in path for path in stack for part in parts)
+
+
+# Listed in the README ("Single-tenant statements"); everything else the suite
+# sends to the contracts database must name one tenant.
+CROSS_TENANT_ALLOWANCES = [
+    Allowance(
+        "migrations",
+        "a schema change applies to every tenant's rows; on a sharded topology it runs "
+        "on each shard",
+        lambda verdict, sender, stack: (
+            verdict.kind is Kind.SCHEMA and _on_stack(stack, "django/db/migrations/")
+        ),
+    ),
+    Allowance(
+        "Spider tables",
+        "building the head's Spider tables and the shards' tables from the migrated schema",
+        lambda verdict, sender, stack: (
+            verdict.kind is Kind.SCHEMA and _on_stack(stack, "data_access/sharding/spider.py")
+        ),
+    ),
+    Allowance(
+        "flush between transactional tests",
+        "Django empties every table after a test that commits (TransactionTestCase)",
+        lambda verdict, sender, stack: _on_stack(stack, "django/core/management/commands/flush.py"),
+    ),
+    Allowance(
+        "the tests' own reads",
+        "the oracle and the assertions read across tenants on purpose, to prove isolation "
+        "(for example, that no contract of another tenant exists); the product never "
+        "sends these",
+        lambda verdict, sender, stack: sender.startswith(TEST_CODE),
+    ),
+]
+
+
+class CrossTenantStatement(AssertionError):
+    pass
+
+
+@dataclass
+class StatementAudit:
+    """An execute wrapper for the contracts database: classifies every statement
+    and raises CrossTenantStatement on one that spans tenants without an allowance."""
+
+    tables: frozenset[str] = field(default_factory=tenant_keyed_tables)
+    # Who sent a statement, from the stack's file names (a test may pin it).
+    sender_of: Callable[[list[str]], str] = field(default=lambda stack: _sender(stack))
+    counts: Counter = field(default_factory=Counter)
+    # Allowance name -> the files that sent statements under it.
+    senders: defaultdict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    violations: list[str] = field(default_factory=list)
+
+    def __call__(self, execute, sql, params, many, context):
+        verdict = classify(sql, params, tables=self.tables, many=many)
+        if verdict.kind in (Kind.SINGLE_TENANT, Kind.UNTENANTED):
+            self.counts[verdict.kind.value] += 1
+        else:
+            stack = _stack_files()
+            sender = self.sender_of(stack)
+            allowance = next(
+                (a for a in CROSS_TENANT_ALLOWANCES if a.applies(verdict, sender, stack)), None
+            )
+            if allowance is None:
+                message = f"{verdict.kind} statement from {sender} ({verdict.reason}): {sql}"
+                self.violations.append(message)
+                raise CrossTenantStatement(message)
+            self.counts[f"allowed: {allowance.name}"] += 1
+            self.senders[allowance.name].add(sender)
+        return execute(sql, params, many, context)
+
+    def install(self, connection) -> None:
+        if self not in connection.execute_wrappers:
+            connection.execute_wrappers.append(self)
+
+
+def _stack_files() -> list[str]:
+    files = []
+    frame = sys._getframe(2)
+    while frame is not None:
+        files.append(frame.f_code.co_filename)
+        frame = frame.f_back
+    return files
+
+
+def _sender(stack: list[str]) -> str:
+    """The nearest file of this repository on the stack, or "framework" (Django,
+    pytest-django) when none is: the test database set-up, for instance."""
+    root = f"{ROOT}/"
+    for path in stack:
+        if path.startswith(root) and "/site-packages/" not in path:
+            return path.removeprefix(root)
+    return "framework"
