@@ -133,7 +133,11 @@ CONTRACTS_DATABASE = "mysql"
 # After a failure to reach MySQL, each process answers without it for this long.
 CONTRACTS_BREAKER_SECONDS = float(os.environ.get("CONTRACTS_BREAKER_SECONDS", "10"))
 
-_mysql = dj_database_url.parse(CONTRACTS_DATABASE_URL, engine="django.db.backends.mysql")
+# spider://… is a MariaDB Spider head whose tables are sharded by tenant over the
+# MariaDB servers of CONTRACTS_SHARD_URLS (docs/scaling.md).
+dj_database_url.register("spider", "data_access.sharding.backend")
+CONTRACTS_SHARD_URLS = env_list("CONTRACTS_SHARD_URLS", [])
+_mysql = dj_database_url.parse(CONTRACTS_DATABASE_URL)
 _mysql["OPTIONS"] = {
     "charset": "utf8mb4",
     # ONLY_FULL_GROUP_BY keeps code tested on MariaDB valid on MySQL 8.
