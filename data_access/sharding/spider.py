@@ -17,6 +17,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import dj_database_url
 import MySQLdb
@@ -26,6 +27,11 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from data_access.sharding.statements import SHARD_KEY, tenant_keyed_tables
 
 ENGINE = "SPIDER"
+# The head numbers new rows itself (Spider's "quick" auto-increment mode). The
+# default mode asks the shard for its largest id on every insert, by the head's
+# primary key (id, tenant_id), which the shard can only answer with a sort of the
+# whole table. One counter per head: this topology has one head.
+HEAD_COUNTER = 'auto_increment_mode "1"'
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +54,7 @@ class Shard:
         )
 
     @contextmanager
-    def connect(self, database: str = "") -> Iterator[MySQLdb.Connection]:
+    def connect(self, database: str = "", **options: Any) -> Iterator[MySQLdb.Connection]:
         connection = MySQLdb.connect(
             host=self.host,
             port=self.port,
@@ -56,7 +62,7 @@ class Shard:
             password=self.password,
             database=database,
             charset="utf8mb4",
-            autocommit=True,
+            **{"autocommit": True, **options},
         )
         try:
             yield connection
@@ -105,7 +111,7 @@ def head_table_ddl(create_table: str, *, table: str, servers: list[str]) -> str:
         f"PARTITION `p{index}` COMMENT = 'srv \"{server}\"'" for index, server in enumerate(servers)
     )
     return (
-        f'{ddl} COMMENT=\'wrapper "mysql", table "{table}"\'\n'
+        f'{ddl} COMMENT=\'wrapper "mysql", table "{table}", {HEAD_COUNTER}\'\n'
         f"PARTITION BY HASH (`{SHARD_KEY}`)\n({partitions})"
     )
 
@@ -226,3 +232,60 @@ def partitions(head: BaseDatabaseWrapper, table: str) -> list[Partition]:
             )
             for name, server, host, port, user, password, database in cursor.fetchall()
         ]
+
+
+def partition_of(head: BaseDatabaseWrapper, table: str, tenant_id: int) -> Partition:
+    """The partition, hence the shard, that holds a tenant's rows of a Spider table:
+    PARTITION BY HASH puts tenant_id in partition tenant_id MOD partitions."""
+    found = partitions(head, table)
+    return found[tenant_id % len(found)]
+
+
+# --- Bulk loads -------------------------------------------------------------------------------
+
+
+def _next_id(cursor: Any, table: str) -> int:
+    cursor.execute(
+        "SELECT AUTO_INCREMENT FROM information_schema.TABLES "
+        "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = %s",
+        [table],
+    )
+    row = cursor.fetchone()
+    return int(row[0] or 1) if row else 1
+
+
+@contextmanager
+def loading_connection(
+    connection: BaseDatabaseWrapper, *, tenant_id: int, table: str, **options: Any
+) -> Iterator[MySQLdb.Connection]:
+    """A dedicated connection that bulk-loads one tenant's rows of `table` (and of the
+    other tenant-keyed tables, partitioned alike): to the server itself, or, on a
+    Spider head, straight to the tenant's shard, since a head forwards LOAD DATA
+    one row at a time.
+
+    On a shard the id counter first moves past every id in use on any shard and on
+    the head, and the head re-reads its counter afterwards, so ids stay unique
+    across shards. Loading is maintenance: nothing else should insert meanwhile.
+    """
+    if table_engine(connection, table) != ENGINE:
+        params = connection.get_connection_params()
+        params.pop("init_command", None)
+        loader = MySQLdb.connect(**{**params, **options})
+        try:
+            yield loader
+        finally:
+            loader.close()
+        return
+    target = partition_of(connection, table, tenant_id)
+    with connection.cursor() as cursor:
+        next_ids = [_next_id(cursor, table)]
+    for partition in partitions(connection, table):
+        with partition.shard.connect(partition.database) as shard:
+            next_ids.append(_next_id(shard.cursor(), table))
+    with target.shard.connect(target.database, autocommit=False, **options) as loader:
+        loader.cursor().execute(f"ALTER TABLE `{table}` AUTO_INCREMENT = {max(next_ids)}")
+        try:
+            yield loader
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute(f"FLUSH TABLES `{table}`")

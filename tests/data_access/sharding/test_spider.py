@@ -3,19 +3,21 @@ topology (`make test-sharded`) the same tests connect to the shards themselves."
 
 import datetime
 import re
+import tempfile
 from decimal import Decimal
 
 import pytest
 from django.db import DatabaseError, connections
 from django_tenants.utils import tenant_context
 
-from data_access import services
+from data_access import bulk_load, services
 from data_access.boundary import ContractsUnavailable
 from data_access.models import Client, ClientTotals, Contract
 from data_access.sharding import spider
 from data_access.sharding.statements import SHARD_KEY, tenant_keyed_tables
 from tenancy.models import Tenant
 from tests.helpers import make_book
+from tests.oracle import kept_totals, totals_from_contracts
 
 transactional = pytest.mark.django_db(transaction=True, databases=["default", "mysql"])
 SIGNED = datetime.date(2026, 3, 1)
@@ -77,6 +79,40 @@ def test_a_contract_and_its_totals_commit_together_on_the_shard_or_not_at_all(mo
         assert list(Contract.objects.values_list("title", flat=True)) == ["kept"]
 
 
+@transactional
+@pytest.mark.usefixtures("provisioned_transactional_db")
+def test_a_bulk_load_goes_to_the_tenants_shard_and_keeps_ids_unique_across_shards():
+    acme, globex = Tenant.objects.filter(schema_name__in=["acme", "globex"]).order_by("pk")
+    # The loader fills a tenant without contracts (seeding empties it first).
+    books = {acme: make_book(acme, seed=1, clients=3, contracts=0)}
+    books[globex] = make_book(globex, seed=2, clients=3, contracts=4)
+    clients = sorted(books[acme].clients)
+    with bulk_load.contract_loader(tenant=acme) as load:
+        with tempfile.NamedTemporaryFile("w", suffix=".tsv", delete=False) as out:
+            for n in range(50):
+                out.write(f"{clients[n % 3]}\tLoaded {n}\t{n + 1}.00\t2026-01-{n % 28 + 1:02}\t1\n")
+        load(out.name)
+    assert _rows_per_partition(Contract._meta.db_table, acme) in ([50], [50, 0], [0, 50])
+    # The head numbers the next rows past the loaded ones, on either shard.
+    for tenant in (acme, globex):
+        with tenant_context(tenant):
+            services.create_contract(
+                client_id=next(iter(books[tenant].clients)),
+                title="after the load",
+                amount=Decimal("1.00"),
+                signed_on=SIGNED,
+                tenant=tenant,
+            )
+    ids = []
+    for tenant in (acme, globex):
+        with tenant_context(tenant):
+            ids += list(Contract.objects.values_list("id", flat=True))
+    assert len(ids) == len(set(ids)) == 50 + 1 + 4 + 1
+    with tenant_context(acme):
+        assert Contract.objects.count() == 51
+    assert kept_totals(acme) == totals_from_contracts(acme)
+
+
 def _columns(create_table: str) -> list[str]:
     return re.findall(r"^\s+`(\w+)` ", create_table, flags=re.MULTILINE)
 
@@ -117,7 +153,7 @@ def test_the_head_table_is_the_migrated_table_partitioned_by_tenant():
     assert "AUTO_INCREMENT=42" not in head and "ENGINE=InnoDB" not in head
     assert head.endswith(
         "ENGINE=SPIDER DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci "
-        'COMMENT=\'wrapper "mysql", table "data_access_contract"\'\n'
+        'COMMENT=\'wrapper "mysql", table "data_access_contract", auto_increment_mode "1"\'\n'
         "PARTITION BY HASH (`tenant_id`)\n"
         "(PARTITION `p0` COMMENT = 'srv \"s0\"',\n PARTITION `p1` COMMENT = 'srv \"s1\"')"
     )
