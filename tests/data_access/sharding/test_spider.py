@@ -122,6 +122,7 @@ def _columns(create_table: str) -> list[str]:
 def test_every_server_holds_the_table_the_migrations_made(table):
     model = next(m for m in Contract._meta.apps.get_models() if m._meta.db_table == table)
     migrated = [f.column for f in model._meta.concrete_fields]
+    assert SHARD_KEY in migrated  # every table of the contracts database is keyed by tenant
     head = connections["mysql"]
     partitions = spider.storage(head, table)
     for partition in partitions:
