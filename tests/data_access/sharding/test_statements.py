@@ -58,6 +58,10 @@ def test_the_tenant_keyed_tables_are_the_contracts_databases():
             ["/x", 2],
         ),
         (f"SELECT 1 FROM {C} WHERE {C}.`tenant_id` IN (%s)", [2]),
+        (
+            f"SELECT 1 FROM {C} WHERE ({C}.`tenant_id` = %s AND ({C}.`title` LIKE %s OR {C}.`client_id` = %s))",
+            [2, "%a%", 5],
+        ),
         (f"EXPLAIN SELECT 1 FROM {C} WHERE 2 = {C}.`tenant_id`", []),
     ],
 )
