@@ -1,7 +1,10 @@
-.PHONY: run test test-sharded setup stop lint bench
+.PHONY: run dev test test-sharded setup stop lint bench manage
 
-run:   ## set up everything, provision acme and globex, serve on :8000
+run:   ## set up everything, provision acme and globex, serve them with gunicorn (DEBUG off)
 	bash scripts/dev.sh run
+
+dev:   ## the same with Django's runserver: DEBUG on, autoreload
+	bash scripts/dev.sh dev
 
 test:  ## set up everything and run every test against real servers, then again sharded
 	bash scripts/dev.sh test
@@ -18,3 +21,6 @@ stop:  ## stop the private database servers under .local/
 
 lint:
 	.venv/bin/ruff check . && .venv/bin/ruff format --check .
+
+manage:  ## run a management command against the project's servers: make manage ARGS="check_integrity"
+	bash scripts/dev.sh manage $(ARGS)

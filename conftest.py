@@ -16,6 +16,7 @@ from django_tenants.utils import tenant_context
 from data_access.boundary import breaker
 from data_access.sharding.backend.base import DatabaseWrapper as SpiderHead
 from data_access.sharding.statements import tenant_keyed_tables
+from site_config.tenant_middleware import tenants_by_host
 from tenancy.models import Tenant
 from tenancy.services import ensure_public_tenant, load_countries, provision_tenant
 from tests.helpers import StatementAudit
@@ -109,6 +110,7 @@ def django_db_setup(django_db_setup, django_db_blocker) -> None:
 def _back_to_public_schema_and_english() -> Iterator[None]:
     yield
     breaker.reset()
+    tenants_by_host.clear()  # tenants are re-created between transactional tests
     connection.set_schema_to_public()
     # LocaleMiddleware activates a request's language for the whole thread.
     translation.activate(settings.LANGUAGE_CODE)

@@ -103,11 +103,17 @@ def request_for(rng: random.Random, target: Target) -> tuple[str, str, dict[str,
     return endpoint, path + "?" + urlencode(params), api_headers
 
 
-def worker(target: Target, results: Results, deadline: float, seed: int, fresh: bool) -> None:
+def worker(
+    target: Target, results: Results, deadline: float, seed: int, fresh: bool, fixed: str | None
+) -> None:
     rng = random.Random(seed)
     connection = None
     while time.monotonic() < deadline:
-        endpoint, path, headers = request_for(rng, target)
+        if fixed:
+            endpoint, path = "fixed", fixed
+            headers = {"Host": target.host, "Cookie": target.cookie, "HX-Request": "true"}
+        else:
+            endpoint, path, headers = request_for(rng, target)
         if fresh:
             headers = headers | {"Connection": "close"}
         if connection is None or fresh:
@@ -204,6 +210,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--new-connections", action="store_true")
     parser.add_argument("--only", choices=list(MIX), help="one endpoint instead of the mix")
+    parser.add_argument(
+        "--path", help="one fixed path instead of the mix (e.g. the default table fragment)"
+    )
     parser.add_argument("--max-client-id", type=int, default=100_000)
     parser.add_argument("--outage-pid", type=int)
     parser.add_argument("--outage-at", type=float, default=20)
@@ -225,7 +234,8 @@ def main() -> None:
     deadline = time.monotonic() + args.seconds
     threads = [
         threading.Thread(
-            target=worker, args=(target, results, deadline, seed, args.new_connections)
+            target=worker,
+            args=(target, results, deadline, seed, args.new_connections, args.path),
         )
         for seed in range(args.clients)
     ]

@@ -1,55 +1,133 @@
-"""Forms that render the dashboard's filter bars.
+"""The filter bars, built from the queries' own parameters.
 
-They subclass the data_access parameter forms, so parsing and validation stay
-defined once; only the widgets (choices, input types, htmx hooks) live here.
+Each form field is a copy of a Param's validating field, given a label and a
+widget here. Validation stays the query's: clean() runs TableQuery.parse on the
+same data and exposes the parsed query as `form.query`.
 """
 
-from typing import Any
+import copy
+from typing import Any, ClassVar
 
 from django import forms
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from data_access.contracts_table import ContractQueryForm
-from data_access.params import DEFAULT_PAGE_SIZE, ClientQueryForm
+from data_access.querying import (
+    DEFAULT_PAGE_SIZE,
+    ClientQuery,
+    ContractQuery,
+    InvalidQuery,
+    Param,
+    TableQuery,
+)
 from tenancy.models import Country
 
 # Controls that refresh the table on "change"; the search box refreshes as you type.
 AUTOSUBMIT = "autosubmit"
+# Kept by the table region (sort: a hidden input it re-renders) or reset by any
+# filter change (page): not controls of the filter bar.
+NOT_IN_FILTER_BAR = frozenset({"sort", "page"})
+ANY_YES_NO = [("", _("Any")), ("yes", _("Yes")), ("no", _("No"))]
 
 
-def _autosubmit(field: forms.Field) -> None:
-    field.widget.attrs["class"] = AUTOSUBMIT
+class QueryForm(forms.Form):
+    """A filter bar for `query_class`: one field per parameter, in their order."""
+
+    query_class: ClassVar[type[TableQuery]]
+    labels: ClassVar[dict[str, Any]]
+    choices: ClassVar[dict[str, list[tuple[str, Any]]]] = {}
+
+    query: TableQuery | None = None  # set by clean() when the parameters are valid
+
+    def __init__(self, data: Any) -> None:
+        super().__init__(data)
+        if not self.data.get("per_page"):
+            # Show the default size selected: otherwise the browser selects the
+            # first option, and the next submission changes the page size.
+            self.data = self.data.copy()
+            self.data["per_page"] = str(DEFAULT_PAGE_SIZE)
+        self.fields = {param.name: self.field_for(param) for param in self.query_class.PARAMS}
+
+    def field_for(self, param: Param) -> forms.Field:
+        field = copy.deepcopy(param.field)
+        field.label = self.labels[param.name]
+        if param.name in self.choices:
+            field.choices = self.choices[param.name]
+        if isinstance(field, forms.DecimalField):
+            field.widget.attrs["inputmode"] = "decimal"
+        if isinstance(field, forms.DateField):
+            field.widget = forms.DateInput(attrs={"type": "date"})
+        if param.name == "per_page":
+            # What an absent per_page means, for app.js to restore after history navigation.
+            field.widget.attrs["data-default"] = str(DEFAULT_PAGE_SIZE)
+        field.widget.attrs["class"] = AUTOSUBMIT
+        return field
+
+    def clean(self) -> dict[str, Any]:
+        try:
+            self.query = self.query_class.parse(self.data)
+        except InvalidQuery as invalid:
+            for name, messages in invalid.errors.items():
+                # Field errors came from the same field objects already; add the rest
+                # (a range whose ends are each valid).
+                if name not in self.errors:
+                    self.add_error(name, messages)
+        return self.cleaned_data
+
+    @property
+    def filter_bar(self) -> list[forms.BoundField]:
+        return [self[name] for name in self.fields if name not in NOT_IN_FILTER_BAR]
 
 
-def _with_default_page_size(form: forms.Form) -> None:
-    # An absent per_page means the default; show it selected, or the browser
-    # selects the first option and the next submission changes the page size.
-    if form.is_bound and not form.data.get("per_page"):
-        form.data = form.data.copy()
-        form.data["per_page"] = str(DEFAULT_PAGE_SIZE)
+def country_choices() -> list[tuple[str, str]]:
+    return [("", _("All countries")), *Country.objects.values_list("code", "name")]
 
 
-class ClientFilterForm(ClientQueryForm):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        _with_default_page_size(self)
-        countries = [("", _("All countries")), *Country.objects.values_list("code", "name")]
-        self.fields["country"].widget = forms.Select(choices=countries)
-        self.fields["q"].widget = forms.TextInput(
-            attrs={"type": "search", "placeholder": _("Name or email"), "autocomplete": "off"}
-        )
-        self.fields["min_total"].widget.attrs.update(step="0.01", inputmode="decimal")
-        self.fields["max_total"].widget.attrs.update(step="0.01", inputmode="decimal")
-        for name in ("country", "active", "min_total", "max_total", "has_contracts", "per_page"):
-            _autosubmit(self.fields[name])
+class ClientFilterForm(QueryForm):
+    query_class = ClientQuery
+    labels = {
+        "q": _("Search"),
+        "country": _("Country"),
+        "active": _("Active"),
+        "min_total": _("Min. total"),
+        "max_total": _("Max. total"),
+        "has_contracts": _("Has contracts"),
+        "sort": _("Sort"),
+        "page": _("Page"),
+        "per_page": _("Rows per page"),
+    }
+    choices = {"active": ANY_YES_NO, "has_contracts": ANY_YES_NO}
+
+    def field_for(self, param: Param) -> forms.Field:
+        field = super().field_for(param)
+        if param.name == "country":
+            # Read when the filter bar is drawn, not for fragments that never draw it.
+            field.widget = forms.Select(choices=country_choices, attrs={"class": AUTOSUBMIT})
+        if param.name == "q":
+            # Search as you type, rather than on change like the other controls.
+            field.widget.input_type = "search"
+            del field.widget.attrs["class"]
+            field.widget.attrs |= {
+                "placeholder": _("Name or email"),
+                "autocomplete": "off",
+                "hx-get": reverse("dashboard:home"),
+                "hx-trigger": "input changed delay:300ms, search",
+                "hx-include": "closest form",
+            }
+        return field
 
 
-class ContractFilterForm(ContractQueryForm):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        _with_default_page_size(self)
-        for name in ("signed_from", "signed_to"):
-            self.fields[name].widget = forms.DateInput(attrs={"type": "date"})
-        for name in ("status", "signed_from", "signed_to", "min_amount", "max_amount", "client"):
-            _autosubmit(self.fields[name])
-        _autosubmit(self.fields["per_page"])
+class ContractFilterForm(QueryForm):
+    query_class = ContractQuery
+    labels = {
+        "status": _("Status"),
+        "signed_from": _("Signed from"),
+        "signed_to": _("Signed until"),
+        "min_amount": _("Min. amount"),
+        "max_amount": _("Max. amount"),
+        "client": _("Client id"),
+        "sort": _("Sort"),
+        "page": _("Page"),
+        "per_page": _("Rows per page"),
+    }
+    choices = {"status": [("", _("Any")), ("active", _("Active")), ("inactive", _("Inactive"))]}

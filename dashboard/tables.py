@@ -1,87 +1,100 @@
-"""django-tables2 tables for the dashboard.
+"""django-tables2 tables of the dashboard, built from data_access's sort columns.
 
-django-tables2 renders the cells (render_FOO hooks); the header row and the
-paging are ours, because sorting and paging go through the data_access query
-objects (ClientQuery / ContractQuery) rather than tables2's own ordering.
+Each SortColumn becomes one tables2 column named by its URL key, with its label,
+its row attribute and its first-click direction. The selectors have sorted and
+paged the rows already: tables2 marks the sorted column (order_by) and renders
+the cells (render_FOO hooks), but never re-sorts the rows.
 """
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 import django_tables2 as tables
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django_tables2.columns import BoundColumn
+from django_tables2.data import TableListData
 
-from dashboard.templatetags.money import format_money
+from dashboard.templatetags.money import UNAVAILABLE, format_money
+from data_access.querying import ResultPage, SortColumn
 
-UNAVAILABLE = "—"
+
+class PresortedRows(TableListData):
+    """Rows in the order the selector returned them."""
+
+    def order_by(self, aliases: Any) -> None:
+        pass  # the database sorted them, ties and collation included
 
 
-@dataclass(frozen=True, slots=True)
-class SortHeader:
-    label: str
-    name: str
-    href: str  # the querystring sorting by this column (toggling direction)
-    aria_sort: str  # ascending | descending | none
-    numeric: bool
+def aria_sort(bound_column: BoundColumn) -> str:
+    if not bound_column.is_ordered:
+        return "none"
+    return "descending" if bound_column.order_by_alias.is_descending else "ascending"
+
+
+def sort_column(column: SortColumn) -> tables.Column:
+    return tables.Column(
+        accessor=column.attribute,
+        verbose_name=column.label,
+        initial_sort_descending=column.descending_first,
+        attrs={"th": {"aria-sort": aria_sort}},
+    )
 
 
 class QueryTable(tables.Table):
-    """A table whose headers sort through a query object's querystring()."""
+    """One page of a query's rows, a column per sortable column of the query.
 
-    sort_keys: dict[str, str] = {}  # column name -> the query's sort key
-    numeric_columns: frozenset[str] = frozenset()
+    A header links to the query sorted by its column (`column.order_by_alias.next`,
+    the other direction once sorted by it), through dashboard.querystrings.
+    """
 
-    def __init__(self, data: Iterable[Any], *, query: Any, currency: str, **kwargs: Any) -> None:
-        super().__init__(list(data), orderable=False, **kwargs)
-        self.query = query
+    numeric: ClassVar[frozenset[str]] = frozenset()
+
+    class Meta:
+        default = UNAVAILABLE
+
+    def __init__(self, page: ResultPage, *, currency: str) -> None:
+        self.page = page
+        self.query = page.query
         self.currency = currency
+        super().__init__(
+            PresortedRows(page.object_list),
+            order_by=(self.query.sort,),
+            extra_columns=[(column.key, sort_column(column)) for column in self.query.COLUMNS],
+        )
+
+    def get_column_class_names(self, classes_set: set[str], bound_column: BoundColumn) -> set[str]:
+        classes = {f"col-{bound_column.name}"}
+        if bound_column.name in self.numeric:
+            classes.add("num")
+        return classes
 
     @property
-    def headers(self) -> list[SortHeader]:
-        headers = []
-        for column in self.columns:
-            key = self.sort_keys[column.name]
-            active = self.query.sort == key
-            if active:
-                aria = "descending" if self.query.descending else "ascending"
-                descending = not self.query.descending
-            else:
-                aria = "none"
-                # Amounts and dates are most useful largest/newest first.
-                descending = column.name in self.numeric_columns
-            headers.append(
-                SortHeader(
-                    label=str(column.header),
-                    name=column.name,
-                    href=self.query.querystring(sort=key, descending=descending),
-                    aria_sort=aria,
-                    numeric=column.name in self.numeric_columns,
-                )
-            )
-        return headers
+    def body(self) -> list[list[tuple[str, str, Any]]]:
+        """Rows of (td attributes, column label, cell): each column's label and
+        attributes worked out once per table, not once per cell."""
+        columns = [
+            (column.name, column.attrs["td"].as_html(), str(column.header))
+            for column in self.columns
+        ]
+        return [
+            [(attrs, label, row.get_cell(name)) for name, attrs, label in columns]
+            for row in self.rows
+        ]
+
+    @property
+    def page_range(self) -> list[int | str]:
+        """1 … 4 5 [6] 7 8 … 20 (Paginator.ELLIPSIS for the gaps); none past the end."""
+        paginator = self.page.paginator
+        if self.page.number > paginator.num_pages:
+            return []
+        return list(paginator.get_elided_page_range(self.page.number, on_each_side=2, on_ends=1))
 
 
 class ClientTable(QueryTable):
-    name = tables.Column(verbose_name=_("Name"))
-    email = tables.Column(verbose_name=_("Email"))
-    country = tables.Column(verbose_name=_("Country"))
-    created_at = tables.Column(verbose_name=_("Created"))
-    contract_count = tables.Column(verbose_name=_("Contracts"), default=UNAVAILABLE)
-    total_amount = tables.Column(verbose_name=_("Total"), default=UNAVAILABLE)
-
-    sort_keys = {
-        "name": "name",
-        "email": "email",
-        "country": "country",
-        "created_at": "created",
-        "contract_count": "contracts",
-        "total_amount": "total",
-    }
-    numeric_columns = frozenset({"contract_count", "total_amount"})
+    numeric = frozenset({"contracts", "total"})
 
     def render_name(self, value: str, record: Any) -> str:
         url = reverse("dashboard:client_detail", args=[record.id])
@@ -90,30 +103,17 @@ class ClientTable(QueryTable):
             '<a href="{}">{}</a>{}', url, value, "" if record.is_active else inactive
         )
 
-    def render_created_at(self, value: Any) -> str:
+    def render_created(self, value: datetime) -> str:
         return value.date().isoformat()
 
-    def render_total_amount(self, value: Decimal) -> str:
+    def render_total(self, value: Decimal) -> str:
         return format_money(value, self.currency)
 
 
 class ContractTable(QueryTable):
-    title = tables.Column(verbose_name=_("Title"))
-    client_id = tables.Column(verbose_name=_("Client"))
-    amount = tables.Column(verbose_name=_("Amount"))
-    signed_on = tables.Column(verbose_name=_("Signed on"))
-    is_active = tables.Column(verbose_name=_("Status"))
+    numeric = frozenset({"amount"})
 
-    sort_keys = {
-        "title": "title",
-        "client_id": "client",
-        "amount": "amount",
-        "signed_on": "signed",
-        "is_active": "status",
-    }
-    numeric_columns = frozenset({"amount", "signed_on"})
-
-    def render_client_id(self, value: int, record: Any) -> str:
+    def render_client(self, value: int, record: Any) -> str:
         if record.client_name is None:
             return format_html(
                 '<span class="warning">{}</span>',
@@ -125,8 +125,8 @@ class ContractTable(QueryTable):
     def render_amount(self, value: Decimal) -> str:
         return format_money(value, self.currency)
 
-    def render_signed_on(self, value: Any) -> str:
+    def render_signed(self, value: date) -> str:
         return value.isoformat()
 
-    def render_is_active(self, value: bool) -> str:
+    def render_status(self, value: bool) -> str:
         return str(_("Active") if value else _("Inactive"))

@@ -43,4 +43,6 @@ class ContractsRouter:
             return is_contracts_model(app_label, model_name)
         if is_contracts_model(app_label, model_name):
             return False
+        if app_label == "django_cache":  # createcachetable's table: PostgreSQL, public
+            return True
         return None

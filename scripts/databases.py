@@ -1,12 +1,17 @@
 """Reachability checks and database creation for the set-up script.
 
+python scripts/databases.py env          shell assignments of ports and URLs, from the settings
 python scripts/databases.py reachable URL
 python scripts/databases.py create PG_URL MYSQL_URL
 """
 
+import shlex
 import sys
+from pathlib import Path
 
 import dj_database_url
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 # A Spider head (spider://, see docs/scaling.md) is a MariaDB server to these checks.
 dj_database_url.register("spider", "data_access.sharding.backend")
@@ -62,8 +67,27 @@ def create(pg_url: str, mysql_url: str) -> None:
         conn.close()
 
 
+def env() -> str:
+    """The settings' view of ports and URLs, so the script and Django never disagree."""
+    from site_config import settings
+
+    values = {
+        "PG_PORT": settings.PG_PORT,
+        "MY_PORT": settings.MYSQL_PORT,
+        "DATABASE_URL": settings.DATABASE_URL,
+        "CONTRACTS_DATABASE_URL": settings.CONTRACTS_DATABASE_URL,
+        "PG_PRIVATE_URL": settings.PRIVATE_DATABASE_URL,
+        "MY_PRIVATE_URL": settings.PRIVATE_CONTRACTS_DATABASE_URL,
+        "ADDR": settings.CONTRATA_ADDR,
+        "PORT": settings.CONTRATA_PORT,
+    }
+    return "\n".join(f"{name}={shlex.quote(str(value))}" for name, value in values.items())
+
+
 if __name__ == "__main__":
     match sys.argv[1:]:
+        case ["env"]:
+            print(env())
         case ["reachable", url]:
             sys.exit(0 if reachable(url) else 1)
         case ["create", pg_url, mysql_url]:

@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # Contrata's set-up: virtualenv, Debian packages, database servers, migrations.
-#   scripts/dev.sh run    set up, provision the demo tenants, serve on :8000
-#   scripts/dev.sh test   set up, run the whole test suite (unit, property, e2e)
-#   scripts/dev.sh test-sharded
-#                         set up, start two MariaDB shards and a Spider head, and run
-#                         the suites with the contracts database sharded by tenant
-#   scripts/dev.sh setup  set up only
-#   scripts/dev.sh stop   stop the private database servers
+#   scripts/dev.sh run          set up, provision the demo tenants, serve them with gunicorn
+#                               (production settings, DEBUG off) at CONTRATA_ADDR
+#   scripts/dev.sh dev          the same with runserver: DEBUG on, autoreload
+#   scripts/dev.sh test         set up, run the whole test suite (unit, property, e2e)
+#   scripts/dev.sh test-sharded set up, start two MariaDB shards and a Spider head, and run
+#                               the suites with the contracts database sharded by tenant
+#   scripts/dev.sh setup        set up only
+#   scripts/dev.sh manage ARGS  run a management command against the project's servers
+#   scripts/dev.sh stop         stop the private database servers
 # DATABASE_URL / CONTRACTS_DATABASE_URL point at external servers; without them
-# private PostgreSQL and MariaDB instances run under .local/ on their own ports.
+# private PostgreSQL and MariaDB instances run under .local/ on CONTRATA_PG_PORT
+# and CONTRATA_MYSQL_PORT. Ports and URLs come from site_config/settings.py.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -16,12 +19,6 @@ cd "$ROOT"
 
 LOCAL="$ROOT/.local"
 VENV="$ROOT/.venv"
-PG_PORT=${CONTRATA_PG_PORT:-54329}
-MY_PORT=${CONTRATA_MYSQL_PORT:-33069}
-export DATABASE_URL=${DATABASE_URL:-postgres://postgres@127.0.0.1:$PG_PORT/contrata}
-export CONTRACTS_DATABASE_URL=${CONTRACTS_DATABASE_URL:-mysql://contrata:contrata@127.0.0.1:$MY_PORT/contrata}
-PG_PRIVATE_URL="postgres://postgres@127.0.0.1:$PG_PORT/contrata"
-MY_PRIVATE_URL="mysql://contrata:contrata@127.0.0.1:$MY_PORT/contrata"
 # The sharded topology (test-sharded): a Spider head and its shards, all private.
 SPIDER_PORT=${CONTRATA_SPIDER_PORT:-33070}
 IFS=, read -r -a SHARD_PORTS <<<"${CONTRATA_SHARD_PORTS:-33071,33072}"
@@ -42,7 +39,7 @@ find_python() {
 
 debian_packages() {
   local wanted=(postgresql mariadb-server libmariadb-dev pkg-config gcc)
-  [[ ${1:-} == test ]] && wanted+=(chromium mariadb-plugin-spider)
+  [[ ${1:-} == test ]] && wanted+=(chromium redis-server mariadb-plugin-spider)
   local missing=() pkg
   for pkg in "${wanted[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
@@ -158,6 +155,14 @@ migrate() {
   log "migrating PostgreSQL (public and tenant schemas) and MySQL (contracts)"
   "$VENV/bin/python" manage.py migrate_schemas --noinput -v 0
   "$VENV/bin/python" manage.py migrate --database=mysql --noinput -v 0
+  "$VENV/bin/python" manage.py createcachetable
+}
+
+# PG_PORT, MY_PORT, DATABASE_URL, CONTRACTS_DATABASE_URL, PG_PRIVATE_URL,
+# MY_PRIVATE_URL, ADDR and PORT, as the settings compute them.
+config() {
+  eval "$("$VENV/bin/python" scripts/databases.py env)"
+  export DATABASE_URL CONTRACTS_DATABASE_URL
 }
 
 # Two (or more) MariaDB shards and a Spider head, with the same total buffer pool
@@ -181,8 +186,23 @@ sharded_servers() {
 setup() {
   debian_packages "${1:-}"
   virtualenv
+  config
   servers
   migrate
+}
+
+# The production server's secret: generated once, kept under .local/ (git-ignored).
+secret_key() {
+  local file="$LOCAL/secret_key"
+  if [[ ! -s $file ]]; then
+    mkdir -p "$LOCAL"
+    (umask 077 && "$VENV/bin/python" -c 'import secrets; print(secrets.token_urlsafe(64))' >"$file")
+  fi
+  cat "$file"
+}
+
+serving_banner() {
+  log "serving on http://acme.localhost:$PORT/ and http://globex.localhost:$PORT/ (public admin: http://localhost:$PORT/admin/)"
 }
 
 stop() {
@@ -207,8 +227,27 @@ case ${1:-} in
   run)
     setup
     "$VENV/bin/python" manage.py setup_demo
-    log "serving on http://acme.localhost:8000/ and http://globex.localhost:8000/ (public admin: http://localhost:8000/admin/)"
-    exec "$VENV/bin/python" manage.py runserver "${CONTRATA_ADDR:-0.0.0.0:8000}"
+    # Production settings and server; HTTPS=false because localhost is plain http.
+    export DJANGO_SETTINGS_MODULE=site_config.settings_production HTTPS=${HTTPS:-false} CONTRATA_ADDR=$ADDR
+    SECRET_KEY=${SECRET_KEY:-$(secret_key)}
+    export SECRET_KEY
+    log "collecting static files into ${STATIC_ROOT:-staticfiles/}"
+    "$VENV/bin/python" manage.py collectstatic --noinput -v 0
+    serving_banner
+    exec "$VENV/bin/gunicorn" -c site_config/gunicorn.conf.py
+    ;;
+  dev)
+    setup
+    "$VENV/bin/python" manage.py setup_demo
+    serving_banner
+    exec "$VENV/bin/python" manage.py runserver "$ADDR"
+    ;;
+  manage)
+    shift
+    virtualenv
+    config
+    servers
+    exec "$VENV/bin/python" manage.py "$@"
     ;;
   test)
     setup test
@@ -225,5 +264,5 @@ case ${1:-} in
     exec "$VENV/bin/python" -m pytest "$@"
     ;;
   stop) stop ;;
-  *) die "usage: scripts/dev.sh run|test|test-sharded|setup|stop" ;;
+  *) die "usage: scripts/dev.sh run|dev|test|test-sharded|setup|manage ARGS|stop" ;;
 esac

@@ -10,6 +10,6 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", tenant_admin_site.urls),
-    path("api/", include("dashboard.api_urls")),
+    path("api/", include("api.urls")),
     path("", include("dashboard.urls")),
 ]

@@ -1,8 +1,10 @@
 """Helpers shared by the tests: MySQL made unreachable for a block, a tenant's
 book of random clients and contracts written through the services, and the
-audit of every statement sent to the contracts database."""
+hosts, browsers and API callers of the two test tenants, and the audit of every
+statement sent to the contracts database."""
 
 import datetime
+import json
 import random
 import socket
 import sys
@@ -12,11 +14,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from django.db import connections
 from django.db.utils import load_backend
+from django.http import HttpResponse
+from django.test import Client as HttpClient
 from django_tenants.utils import tenant_context
 
+from api.models import ApiToken
 from data_access import services
 from data_access.boundary import breaker
 from data_access.models import Client
@@ -46,6 +52,48 @@ def contracts_down() -> Iterator[None]:
         broken.close()
         connections["mysql"] = real
         breaker.reset()  # as if its window had passed: MySQL is back
+
+
+def _broken_default():
+    real = connections["default"]
+    backend = load_backend(real.settings_dict["ENGINE"])
+    return backend.DatabaseWrapper({**real.settings_dict, "PORT": closed_port()}, "default")
+
+
+@contextmanager
+def postgres_down() -> Iterator[None]:
+    """Unreachable from the start of the next request (the tenant lookup fails).
+
+    The real connection, open in the test's transaction, is put back afterwards."""
+    real = connections["default"]
+    broken = _broken_default()
+    connections["default"] = broken
+    try:
+        yield
+    finally:
+        broken.close()
+        connections["default"] = real
+
+
+@contextmanager
+def postgres_down_after_tenant_lookup() -> Iterator[None]:
+    """Reachable for the request's first query (the tenant lookup), unreachable after
+    it, so that the failure comes from the view."""
+    real = connections["default"]
+    broken = _broken_default()
+
+    def swap_after_first_query(execute, sql, params, many, context):
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            connections["default"] = broken
+
+    try:
+        with real.execute_wrapper(swap_after_first_query):
+            yield
+    finally:
+        broken.close()
+        connections["default"] = real
 
 
 TODAY = datetime.date(2026, 6, 15)
@@ -101,6 +149,77 @@ def make_book(tenant, *, seed: int, clients: int, contracts: int) -> Book:
             services.create_contract(title=f"Deal {number}", tenant=tenant, **contract)
             book.contracts.append(contract)
     return book
+
+
+# --- Hosts, browsers and API callers ------------------------------------------------
+
+ACME = "acme.localhost"
+GLOBEX = "globex.localhost"
+BASE_TIME = datetime.datetime(2025, 3, 1, 12, 0, tzinfo=datetime.UTC)
+
+# acme's clients in the API tests: name, country, active, minutes after BASE_TIME,
+# contracts as (amount, active). Duplicate names, equal totals and equal counts
+# make the id tie-break matter.
+ACME_CLIENTS = [
+    ("Ana Lima", "CL", True, 5, [("100.00", True), ("250.50", True)]),
+    ("Bruno", "BR", True, 1, [("350.50", True)]),
+    ("ana lópez", "ES", False, 9, [("999.99", True), ("10.00", False)]),
+    ("Carla", "CL", True, 3, []),
+    ("Ana Lima", "CL", True, 5, [("350.50", True)]),
+    ("Zoë", "AR", False, 7, []),
+    ("Diego", "MX", True, 2, [("0.01", True), ("5.00", False)]),
+    ("Émile", "FR", True, 8, [("1234.50", True), ("1.00", True), ("2.00", True)]),
+    ("<script>alert(1)</script>", "CL", True, 4, [("42.00", True)]),
+    ("bob", "US", True, 6, [("10.00", False)]),
+    ("Fern", "CL", True, 10, [("2000.00", True)]),
+    ("Gus", "BR", False, 11, [("75.25", True)]),
+]
+
+
+def logged_in(host: str, username: str = "staff") -> HttpClient:
+    """A browser signed in on `host` (the provisioned staff user by default)."""
+    # Here, not at the top: conftest.py imports this module for its statement audit.
+    from conftest import STAFF_PASSWORD
+
+    browser = HttpClient(HTTP_HOST=host)
+    response = browser.post("/login/", {"username": username, "password": STAFF_PASSWORD})
+    assert response.status_code == 302
+    return browser
+
+
+def token_client(tenant, host: str) -> HttpClient:
+    """A test client sending a fresh API token of `tenant` to `host`."""
+    with tenant_context(tenant):
+        raw = ApiToken.issue(name="tests")[1]
+    return HttpClient(HTTP_HOST=host, HTTP_AUTHORIZATION=f"Bearer {raw}")
+
+
+def body(response: HttpResponse) -> Any:
+    """The JSON of an API response, which must say it is JSON."""
+    assert response["Content-Type"] == "application/json"
+    return json.loads(response.content)
+
+
+def make_clients(tenant, rows, *, email_domain: str = "example.com") -> list[Client]:
+    """Clients from (name, country, active, minutes after BASE_TIME, contracts as
+    (amount, active)) rows, their contracts written through the services."""
+    created = []
+    with tenant_context(tenant):
+        for index, (name, country, active, minutes, contracts) in enumerate(rows):
+            client = Client.objects.create(
+                name=name,
+                email=f"client{index}@{email_domain}",
+                country=country,
+                is_active=active,
+                created_at=BASE_TIME + datetime.timedelta(minutes=minutes),
+            )
+            for number, (amount, is_active) in enumerate(contracts):
+                services.create_contract(
+                    client_id=client.pk, title=f"{name} #{number}", amount=Decimal(amount),
+                    signed_on=datetime.date(2026, 1, 5), is_active=is_active,
+                )  # fmt: skip
+            created.append(client)
+    return created
 
 
 # --- Every statement on the contracts database is single-tenant ------------------------

@@ -270,6 +270,9 @@ def loading_connection(
     if table_engine(connection, table) != ENGINE:
         params = connection.get_connection_params()
         params.pop("init_command", None)
+        # Bulk loads and the totals' INSERT ... SELECT outlast the request timeouts.
+        params.pop("read_timeout", None)
+        params.pop("write_timeout", None)
         loader = MySQLdb.connect(**{**params, **options})
         try:
             yield loader

@@ -1,5 +1,7 @@
 """The public admin, on the public host only: tenants, domains, countries."""
 
+from axes.admin import AccessAttemptAdmin, AccessLogAdmin
+from axes.models import AccessAttempt, AccessLog
 from django.contrib import admin
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group, User
@@ -50,3 +52,7 @@ class CountryAdmin(admin.ModelAdmin):
 
 public_admin_site.register(User, UserAdmin)
 public_admin_site.register(Group, GroupAdmin)
+
+# --- Login lockouts (django-axes) of the public host: delete an attempt to unlock ---
+public_admin_site.register(AccessAttempt, AccessAttemptAdmin)
+public_admin_site.register(AccessLog, AccessLogAdmin)

@@ -7,6 +7,8 @@ the cross-database client check honest); the admin never saves them itself.
 
 from typing import Any
 
+from axes.admin import AccessAttemptAdmin, AccessLogAdmin
+from axes.models import AccessAttempt, AccessLog
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.options import ActionLocation
@@ -21,7 +23,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from dashboard.models import ApiToken
+from api.admin import ApiTokenAdmin
+from api.models import ApiToken
 from data_access import services
 from data_access.boundary import ContractsUnavailable, contracts_database
 from data_access.models import Client, Contract
@@ -274,41 +277,12 @@ class ContractChangeList(ChangeList):
             contract.client_label = names.get(contract.client_id)
 
 
-# --- API tokens ------------------------------------------------------------------
+# --- API tokens and staff users --------------------------------------------------
 
-
-@admin.register(ApiToken, site=tenant_admin_site)
-class ApiTokenAdmin(admin.ModelAdmin):
-    list_display = ["name", "prefix", "created", "last_used", "revoked"]
-    list_filter = ["revoked"]
-    search_fields = ["name", "prefix"]
-    readonly_fields = ["prefix", "created", "last_used"]
-    actions = ["revoke"]
-
-    def get_fields(self, request: HttpRequest, obj: ApiToken | None = None) -> list[str]:
-        if obj is None:
-            return ["name"]  # the key is generated, never typed in
-        return ["name", "prefix", "created", "last_used", "revoked"]
-
-    def save_model(self, request: HttpRequest, obj: ApiToken, form: Any, change: bool) -> None:
-        raw = None if change else obj.set_new_key()
-        super().save_model(request, obj, form, change)
-        if raw is not None:
-            # Only the hash is stored: this message is the one chance to copy it.
-            self.message_user(
-                request,
-                _(
-                    "API token “%(name)s” created: %(token)s — copy it now, it will not be shown again."
-                )
-                % {"name": obj.name, "token": raw},
-                messages.WARNING,
-            )
-
-    @admin.action(description="Revoke selected API tokens")
-    def revoke(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
-        count = queryset.update(revoked=True)
-        self.message_user(request, _("%(count)d token(s) revoked.") % {"count": count})
-
-
+tenant_admin_site.register(ApiToken, ApiTokenAdmin)
 tenant_admin_site.register(User, UserAdmin)
 tenant_admin_site.register(Group, GroupAdmin)
+
+# --- Login lockouts (django-axes), this tenant's own: delete an attempt to unlock ---
+tenant_admin_site.register(AccessAttempt, AccessAttemptAdmin)
+tenant_admin_site.register(AccessLog, AccessLogAdmin)

@@ -20,7 +20,8 @@
     const params = new URLSearchParams(window.location.search);
     for (const element of form.elements) {
       if (!element.name || element.type === "hidden" || element.type === "submit") continue;
-      element.value = params.get(element.name) || (element.tagName === "SELECT" && element.name === "per_page" ? "25" : "");
+      // data-default: what the server takes an absent parameter to mean (the page size).
+      element.value = params.get(element.name) || element.dataset.default || "";
     }
   }
   document.addEventListener("htmx:historyRestore", syncFiltersFromUrl);

@@ -31,6 +31,9 @@ def test_reads_and_writes_go_to_the_models_database(model, expected):
         ("default", "data_access", "clienttotals", False),
         ("default", "data_access", "client", None),
         ("default", "tenancy", "country", None),
+        # The cache table (createcachetable), in PostgreSQL only.
+        ("default", "django_cache", "cacheentry", True),
+        ("mysql", "django_cache", "cacheentry", False),
     ],
 )
 def test_migrations_are_allowed_per_alias(db, app_label, model_name, expected):

@@ -18,13 +18,15 @@ def _counts() -> dict[str, tuple[int, int]]:
 
 @pytest.mark.django_db(transaction=True, databases=["default", "mysql"])
 @pytest.mark.usefixtures("provisioned_transactional_db")
-def test_setup_demo_provisions_once_and_reuses_everything_after():
+def test_setup_demo_provisions_once_and_reuses_everything_after(settings):
+    settings.CONTRATA_PORT = 8123  # from CONTRATA_ADDR
     first = io.StringIO()
     call_command("setup_demo", stdout=first, verbosity=0)
     assert (
-        "acme           http://acme.localhost:8000/   staff / acme-staff-2026   (reused)"
+        "acme           http://acme.localhost:8123/   staff / acme-staff-2026   (reused)"
         in first.getvalue()
     )
+    assert "public admin   http://localhost:8123/admin/" in first.getvalue()
     after_first = _counts()
     assert after_first == {"acme": (2000, 20000), "globex": (1500, 15000)}
 

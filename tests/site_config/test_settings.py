@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 
 from site_config.settings import require_secure_secret_key
+from tests.servers import GOOD_SECRET
 
 ROOT = Path(__file__).resolve().parents[2]
-GOOD_SECRET = "k3J9-vQ2x_7LmN0pR5sT8uW1yZ4aC6eG9iK2mO5qS8uX1zB4dF7hJ0lN3pQ6rT9v"
 
 
 def _import_production_settings(secret: str | None) -> subprocess.CompletedProcess:
@@ -49,3 +49,37 @@ def test_deploy_checks_pass_with_production_settings():
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def _settings_value(expression: str, **env: str) -> str:
+    """`expression` evaluated on site_config.settings imported in a fresh process."""
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DATABASE_URL", "CONTRACTS_DATABASE_URL", "CONTRATA_ADDR"}
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", f"from site_config import settings as s; print({expression})"],
+        cwd=ROOT, env=base | env, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    return result.stdout.strip()
+
+
+def test_database_urls_follow_the_private_server_ports():
+    ports = _settings_value(
+        "s.DATABASES['default']['PORT'], s.DATABASES['mysql']['PORT']",
+        CONTRATA_PG_PORT="55111",
+        CONTRATA_MYSQL_PORT="33111",
+    )
+    assert ports == "55111 33111"
+    explicit = _settings_value(
+        "s.DATABASES['default']['PORT']",
+        CONTRATA_PG_PORT="55111",
+        DATABASE_URL="postgres://u@db.internal:5432/x",
+    )
+    assert explicit == "5432"
+
+
+def test_the_served_port_comes_from_contrata_addr():
+    assert _settings_value("s.CONTRATA_PORT") == "8000"
+    assert _settings_value("s.CONTRATA_PORT", CONTRATA_ADDR="127.0.0.1:8010") == "8010"

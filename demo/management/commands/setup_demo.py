@@ -2,12 +2,18 @@
 
 from typing import Any
 
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django_tenants.utils import schema_context
 
 from data_access.models import Client
-from tenancy.services import ensure_public_tenant, ensure_staff_user, provision_tenant
+from tenancy.services import (
+    ensure_public_tenant,
+    ensure_staff_user,
+    provision_tenant,
+    tenant_domain,
+)
 
 PUBLIC_ADMIN = ("admin", "contrata-admin")
 DEMO_TENANTS = [
@@ -24,8 +30,11 @@ class Command(BaseCommand):
         ensure_public_tenant()
         with schema_context("public"):
             ensure_staff_user(username=PUBLIC_ADMIN[0], password=PUBLIC_ADMIN[1])
+        # The address `make run` serves on (CONTRATA_ADDR), as a browser reaches it.
+        port = settings.CONTRATA_PORT
         lines = [
-            f"  public admin   http://localhost:8000/admin/   {PUBLIC_ADMIN[0]} / {PUBLIC_ADMIN[1]}"
+            f"  public admin   http://{settings.BASE_DOMAIN}:{port}/admin/   "
+            f"{PUBLIC_ADMIN[0]} / {PUBLIC_ADMIN[1]}"
         ]
         for schema, name, currency, password, clients, contracts, seed in DEMO_TENANTS:
             result = provision_tenant(
@@ -41,6 +50,6 @@ class Command(BaseCommand):
                 )  # fmt: skip
             state = "created" if result.tenant_created else "reused"
             lines.append(
-                f"  {schema:<14} http://{schema}.localhost:8000/   staff / {password}   ({state})"
+                f"  {schema:<14} http://{tenant_domain(schema)}:{port}/   staff / {password}   ({state})"
             )
         self.stdout.write("\nDemo logins:\n" + "\n".join(lines) + "\n")

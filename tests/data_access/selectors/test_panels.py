@@ -249,9 +249,11 @@ def test_query_count_does_not_grow_with_the_data(acme, name):
 
 def test_mysql_failure_is_contracts_unavailable(acme):
     with contracts_down():
-        for panel in (panels.kpis, panels.totals_by_country):
-            with pytest.raises(ContractsUnavailable, match="Can't connect"):
-                panel(ClientQuery(), tenant=acme)
+        with pytest.raises(ContractsUnavailable, match="Can't connect"):
+            panels.kpis(ClientQuery(), tenant=acme)
+        # The breaker is open now: the other panels do not wait for MySQL again.
+        with pytest.raises(ContractsUnavailable, match="not retried yet"):
+            panels.totals_by_country(ClientQuery(), tenant=acme)
         with pytest.raises(ContractsUnavailable):
             panels.top_clients(ClientQuery(), tenant=acme)
         with pytest.raises(ContractsUnavailable):

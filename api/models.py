@@ -25,6 +25,8 @@ class ApiToken(models.Model):
     revoked = models.BooleanField(_("revoked"), default=False)
 
     class Meta:
+        # The table the model had when it lived in the dashboard app: existing tokens stay.
+        db_table = "dashboard_apitoken"
         ordering = ["-created", "-id"]
         verbose_name = _("API token")
         verbose_name_plural = _("API tokens")

@@ -1,0 +1,74 @@
+"""dashboard.exports: the clients CSV."""
+
+import csv
+import datetime
+import io
+from decimal import Decimal
+
+import pytest
+
+from dashboard.exports import CLIENT_CSV_COLUMNS, client_csv_lines, csv_cell, csv_download
+from data_access.querying import CLIENT_COLUMNS
+from data_access.selectors.clients import ClientRow
+
+CREATED = datetime.datetime(2026, 3, 4, 5, 6, 7, tzinfo=datetime.UTC)
+
+
+def row(name: str = "Ana", *, total: Decimal | None = Decimal("12.50")) -> ClientRow:
+    return ClientRow(
+        id=7,
+        name=name,
+        email="ana@example.com",
+        country="CL",
+        is_active=False,
+        created_at=CREATED,
+        contract_count=None if total is None else 2,
+        total_amount=total,
+    )
+
+
+def parsed(lines) -> list[list[str]]:
+    return list(csv.reader(io.StringIO("".join(lines))))
+
+
+def test_the_header_keeps_its_published_names_and_order():
+    [header] = parsed(client_csv_lines([]))
+    assert header == [
+        "id", "name", "email", "country", "active", "created_at", "contracts", "total",
+    ]  # fmt: skip
+
+
+def test_every_sortable_column_is_exported():
+    exported = {attribute for _, attribute in CLIENT_CSV_COLUMNS}
+    assert {column.attribute for column in CLIENT_COLUMNS} <= exported
+
+
+def test_rows_are_written_as_plain_values():
+    [_, values] = parsed(client_csv_lines([row()]))
+    assert values == [
+        "7", "Ana", "ana@example.com", "CL", "no", "2026-03-04T05:06:07+00:00", "2", "12.50",
+    ]  # fmt: skip
+
+
+def test_unavailable_totals_are_empty_cells():
+    [_, values] = parsed(client_csv_lines([row(total=None)]))
+    assert values[-2:] == ["", ""]
+
+
+@pytest.mark.parametrize("text", ["=cmd|' /C calc'!A0", "+1", "-1", "@SUM(A1)", "\tx", "\rx"])
+def test_cells_a_spreadsheet_would_run_as_formulas_are_neutralised(text):
+    assert csv_cell(text) == "'" + text
+    [_, values] = parsed(client_csv_lines([row(text)]))
+    assert values[1] == "'" + text
+
+
+def test_harmless_cells_are_left_alone():
+    assert csv_cell("Ana = Bea") == "Ana = Bea"
+    assert csv_cell(Decimal("0.01")) == Decimal("0.01") and csv_cell(3) == 3
+
+
+def test_the_download_streams_the_lines_as_an_attachment():
+    response = csv_download(iter(["a,b\r\n", "1,2\r\n"]), filename="clients.csv")
+    assert response.streaming and b"".join(response.streaming_content) == b"a,b\r\n1,2\r\n"
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"] == 'attachment; filename="clients.csv"'

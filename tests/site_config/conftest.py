@@ -1,0 +1,12 @@
+from collections.abc import Iterator
+
+import pytest
+
+from tests.servers import BackendCounter
+
+
+@pytest.fixture
+def counter() -> Iterator[BackendCounter]:
+    counter = BackendCounter()
+    yield counter
+    counter.close()
