@@ -181,6 +181,9 @@ sharded_servers() {
   for port in "${SHARD_PORTS[@]}"; do urls+=("mysql://contrata:contrata@127.0.0.1:$port"); done
   export CONTRACTS_DATABASE_URL="spider://contrata:contrata@127.0.0.1:$SPIDER_PORT/contrata"
   export CONTRACTS_SHARD_URLS; CONTRACTS_SHARD_URLS=$(IFS=,; echo "${urls[*]}")
+  # The head's own database, for what connects outside the test databases
+  # (manage.py in a subprocess: Django asks the server its version).
+  "$VENV/bin/python" scripts/databases.py create "$DATABASE_URL" "$CONTRACTS_DATABASE_URL"
 }
 
 setup() {
