@@ -1,4 +1,4 @@
-.PHONY: run dev test setup stop lint bench manage
+.PHONY: run dev test test-sharded setup stop lint bench manage
 
 run:   ## set up everything, provision acme and globex, serve them with gunicorn (DEBUG off)
 	bash scripts/dev.sh run
@@ -6,8 +6,12 @@ run:   ## set up everything, provision acme and globex, serve them with gunicorn
 dev:   ## the same with Django's runserver: DEBUG on, autoreload
 	bash scripts/dev.sh dev
 
-test:  ## set up everything and run every test against real servers
+test:  ## set up everything and run every test against real servers, then again sharded
 	bash scripts/dev.sh test
+	bash scripts/dev.sh test-sharded
+
+test-sharded:  ## the suites again, with contracts sharded by tenant over MariaDB Spider
+	bash scripts/dev.sh test-sharded
 
 setup:
 	bash scripts/dev.sh setup

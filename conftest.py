@@ -1,18 +1,25 @@
 """Session set-up shared by tests/ and e2e/: real PostgreSQL and MySQL test databases,
-the public tenant and two tenants, acme and globex, whose client ids overlap."""
+the public tenant and two tenants, acme and globex, whose client ids overlap; the
+audit of every statement sent to the contracts database; and, when that database
+is a Spider head (`make test-sharded`), tests that commit their contracts."""
 
 from collections.abc import Iterator
 
 import pytest
 from django.conf import settings
-from django.db import connection
+from django.db import connection, connections
+from django.db.backends.signals import connection_created
+from django.test import TestCase
 from django.utils import translation
 from django_tenants.utils import tenant_context
 
 from data_access.boundary import breaker
+from data_access.sharding.backend.base import DatabaseWrapper as SpiderHead
+from data_access.sharding.statements import tenant_keyed_tables
 from site_config.tenant_middleware import tenants_by_host
 from tenancy.models import Tenant
 from tenancy.services import ensure_public_tenant, load_countries, provision_tenant
+from tests.helpers import StatementAudit
 
 TENANTS = {"acme": ("Acme Corporation", "EUR"), "globex": ("Globex Brasil", "BRL")}
 STAFF_PASSWORD = "staff-password-2026"
@@ -30,6 +37,67 @@ def provision_test_tenants() -> None:
             admin_username="staff",
             admin_password=STAFF_PASSWORD,
         )
+
+
+# Every statement the session sends to the contracts database, on every thread's
+# connection (the live server's too), goes through this audit.
+statement_audit = StatementAudit()
+
+
+def _audit_contracts_connection(sender, connection, **kwargs) -> None:
+    if connection.alias == settings.CONTRACTS_DATABASE:
+        statement_audit.install(connection)
+
+
+connection_created.connect(_audit_contracts_connection)
+statement_audit.install(connections[settings.CONTRACTS_DATABASE])
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    counts = ", ".join(f"{n} {kind}" for kind, n in sorted(statement_audit.counts.items()))
+    terminalreporter.write_line(f"statements on the contracts database: {counts}")
+    for allowance, senders in sorted(statement_audit.senders.items()):
+        terminalreporter.write_line(f"  {allowance}: sent from {', '.join(sorted(senders))}")
+    for violation in statement_audit.violations:
+        terminalreporter.write_line(f"NOT SINGLE-TENANT: {violation}", red=True)
+
+
+# A Spider head refuses SAVEPOINT once a transaction has touched its tables, so a
+# test cannot be one transaction that the product's nested atomic blocks roll back
+# to. On a head the contracts database stays out of each test's transaction: every
+# service commits for real, on one shard, as in production, and the contracts
+# tables are emptied after each test instead.
+ON_SPIDER_HEAD = issubclass(type(connections[settings.CONTRACTS_DATABASE]), SpiderHead)
+
+if ON_SPIDER_HEAD:
+    _test_case_databases = TestCase._databases_names.__func__
+
+    def _databases_but_contracts(cls, include_mirrors=True) -> list[str]:
+        names = _test_case_databases(cls, include_mirrors)
+        return [name for name in names if name != settings.CONTRACTS_DATABASE]
+
+    TestCase._databases_names = classmethod(_databases_but_contracts)
+
+
+def _uses_contracts_database(request) -> bool:
+    marker = request.node.get_closest_marker("django_db")
+    databases = marker.kwargs.get("databases", ()) if marker else ()
+    return databases == "__all__" or settings.CONTRACTS_DATABASE in databases
+
+
+@pytest.fixture(autouse=True)
+def _empty_contracts_after_each_test_on_a_spider_head(request, django_db_blocker):
+    yield
+    if ON_SPIDER_HEAD and _uses_contracts_database(request):
+        with django_db_blocker.unblock(), connections[settings.CONTRACTS_DATABASE].cursor() as c:
+            for table in sorted(tenant_keyed_tables()):
+                c.execute(f"DELETE FROM `{table}`")
+
+
+def pytest_sessionfinish(session) -> None:
+    # A statement raised in another thread (the live server) fails the run too.
+    if statement_audit.violations:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.fixture(scope="session")

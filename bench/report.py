@@ -89,8 +89,42 @@ def markdown(results: dict) -> str:
                 f"({b['postgresql_queries']}) | {b['mysql_ms']:.2f} ({b['mysql_queries']}) "
                 f"| {b['python_ms']:.2f} |"
             )
+        lines += _sharded(size)
     lines += ["", "![results](results.png)", ""]
     return "\n".join(lines)
+
+
+def _sharded(size: dict) -> list[str]:
+    """Product and floor on the sharded topology beside the single server, same run."""
+    if not any("sharded" in entry for entry in size["scenarios"]):
+        return []
+    lines = [
+        "",
+        "The same scenarios with the contracts on the sharded topology (a MariaDB Spider "
+        "head over two shards, each tenant on one shard), timed right after the single "
+        "server in the same run and checked to answer the same:",
+        "",
+        "| scenario | product single median / p95 | product sharded median / p95 "
+        "| sharded/single | floor single | floor sharded | MySQL ms single → sharded |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for entry in size["scenarios"]:
+        sharded = entry["sharded"]
+        single_ms, sharded_ms = entry["product"]["median_ms"], sharded["product"]["median_ms"]
+        lines.append(
+            f"| {entry['label']} "
+            f"| {single_ms:.2f} / {entry['product']['p95_ms']:.2f} "
+            f"| {sharded_ms:.2f} / {sharded['product']['p95_ms']:.2f} "
+            f"| {sharded_ms / single_ms:.2f} "
+            f"| {entry['floor']['median_ms']:.2f} | {sharded['floor']['median_ms']:.2f} "
+            f"| {entry['breakdown']['mysql_ms']:.2f} → {sharded['breakdown']['mysql_ms']:.2f} |"
+        )
+    seeding = size.get("seeding_s", {})
+    for topology in ("single", "sharded"):
+        if seeding.get(topology):
+            timed = ", ".join(f"{schema} {s:.1f} s" for schema, s in seeding[topology].items())
+            lines += ["", f"Seeding on the {topology} topology in this run: {timed}."]
+    return lines
 
 
 def plot(results: dict, path: Path) -> None:

@@ -7,6 +7,11 @@ Creates and migrates the databases named in the environment (their names must
 contain "bench": the run provisions tenants and replaces their data), seeds a
 bench tenant and a noise tenant of the same size per size (reused when already
 seeded identically), times every scenario and writes docs/bench/results.{md,json,png}.
+
+With --sharded-url spider://…/contrata_bench (and CONTRACTS_SHARD_URLS naming the
+shards), the same tenants' contracts are also seeded on that sharded topology, and
+each scenario's product and floor are timed there too, right after the single
+server, checked to answer the same.
 """
 
 import argparse
@@ -21,6 +26,8 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,6 +37,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "site_config.settings")
 os.environ.setdefault("DEBUG", "0")
 os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(64))
 
+import dj_database_url  # noqa: E402
 import django  # noqa: E402
 
 django.setup()
@@ -37,11 +45,13 @@ django.setup()
 from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, connections  # noqa: E402
+from django.db.utils import load_backend  # noqa: E402
 from django_tenants.utils import schema_context  # noqa: E402
 
 from bench import report  # noqa: E402
 from bench.scenarios import Context, Scenario, bare_connections, scenarios  # noqa: E402
 from data_access.models import Client, ClientTotals, Contract  # noqa: E402
+from data_access.sharding import spider  # noqa: E402
 from demo.seeding import seed_tenant  # noqa: E402
 from tenancy.models import Tenant  # noqa: E402
 from tenancy.services import ensure_public_tenant, provision_tenant  # noqa: E402
@@ -54,6 +64,7 @@ SIZES = {
     "L": (100_000, 1_000_000, 2_000, 20, 3),
 }
 APPROACHES = ("naive", "product", "floor")
+SHARDED_APPROACHES = ("product", "floor")
 OUT = ROOT / "docs" / "bench"
 BREAKDOWN_RUNS = 5
 
@@ -65,34 +76,70 @@ def log(message: str) -> None:
 # --- Set-up ---------------------------------------------------------------------------
 
 
-def check_databases() -> None:
+def check_databases(sharded_url: str | None) -> None:
     names = [settings.DATABASES[alias]["NAME"] for alias in ("default", "mysql")]
+    if sharded_url:
+        names.append(sharded_url.rsplit("/", 1)[-1])
     if not all("bench" in name for name in names):
         sys.exit(f"refusing to run on databases {names}: their names must contain 'bench'")
 
 
-def migrate() -> None:
+def create_databases(contracts_url: str) -> None:
     subprocess.run(
         [
             sys.executable,
             str(ROOT / "scripts" / "databases.py"),
             "create",
             os.environ["DATABASE_URL"],
-            os.environ["CONTRACTS_DATABASE_URL"],
+            contracts_url,
         ],
         check=True,
     )
+
+
+def migrate() -> None:
+    create_databases(os.environ["CONTRACTS_DATABASE_URL"])
     call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)
     call_command("migrate", database="mysql", interactive=False, verbosity=0)
     ensure_public_tenant(domain="localhost")
+
+
+@contextmanager
+def contracts_at(url: str) -> Iterator[None]:
+    """The "mysql" alias points at another contracts database (the sharded topology's
+    head) for the block; the same settings otherwise."""
+    real = connections["mysql"]
+    config = dj_database_url.parse(url)
+    settings_dict = {**real.settings_dict, **{k: config[k] for k in CONNECTION_KEYS}}
+    other = load_backend(config["ENGINE"]).DatabaseWrapper(settings_dict, "mysql")
+    connections["mysql"] = other
+    try:
+        yield
+    finally:
+        connections["mysql"] = real
+        other.close()
+
+
+CONNECTION_KEYS = ("ENGINE", "NAME", "USER", "PASSWORD", "HOST", "PORT")
+
+
+def migrate_sharded(url: str) -> None:
+    """Create and migrate the sharded topology's database: its migrated tables become
+    Spider tables over the shards (data_access.sharding.backend)."""
+    create_databases(url)
+    with contracts_at(url):
+        call_command("migrate", database="mysql", interactive=False, verbosity=0)
 
 
 def _signature(size: str, clients: int, contracts: int, seed: int) -> str:
     return f"bench {size}: {clients} clients, {contracts} contracts, seed {seed}, until {UNTIL}"
 
 
-def ensure_seeded(schema: str, size: str, clients: int, contracts: int, seed: int) -> Tenant:
-    """The tenant, provisioned and holding exactly this data set (seeded if not)."""
+def ensure_seeded(
+    schema: str, size: str, clients: int, contracts: int, seed: int, *, seeding: dict
+) -> Tenant:
+    """The tenant, provisioned and holding exactly this data set (seeded if not).
+    `seeding` gets the seconds a seeding took, under the schema's name."""
     tenant = provision_tenant(
         schema_name=schema,
         name=schema,
@@ -120,7 +167,8 @@ def ensure_seeded(schema: str, size: str, clients: int, contracts: int, seed: in
         cursor.fetchall()
     Tenant.objects.filter(pk=tenant.pk).update(name=signature)
     tenant.name = signature
-    log(f"{schema}: seeded in {time.perf_counter() - started:.1f} s")
+    seeding[schema] = round(time.perf_counter() - started, 1)
+    log(f"{schema}: seeded in {seeding[schema]:.1f} s")
     return tenant
 
 
@@ -224,6 +272,35 @@ def profile_top(function, ctx: Context, *, lines: int = 18) -> str:
     return text.replace(sys.base_prefix, "<python>")
 
 
+def run_sharded(
+    scenario: Scenario, ctx: Context, *, url: str, expected: object, repeat: int
+) -> dict:
+    """Product and floor of a scenario on the sharded topology: the same answer as
+    the single server, then timed like it."""
+    with contracts_at(url):
+        for name in SHARDED_APPROACHES:
+            if (answer := scenario.approaches[name](ctx)) != expected:
+                log(f"  sharded {name}: {str(answer)[:400]}")
+                raise SystemExit(f"{scenario.name}: the sharded topology answers differently")
+        timings = time_interleaved(
+            {name: scenario.approaches[name] for name in SHARDED_APPROACHES},
+            ctx,
+            repeat=repeat,
+            warmup=3,
+        )
+        breakdown = sql_breakdown(scenario.approaches["product"], ctx)
+    entry: dict = {
+        name: {
+            "median_ms": round(statistics.median(timings[name]), 3),
+            "p95_ms": round(percentile(timings[name], 0.95), 3),
+            "runs": len(timings[name]),
+        }
+        for name in SHARDED_APPROACHES
+    }
+    entry["breakdown"] = breakdown
+    return entry
+
+
 def run_scenario(scenario: Scenario, ctx: Context, *, repeat: int, naive_repeat: int) -> dict:
     results = {name: fn(ctx) for name, fn in scenario.approaches.items()}
     agree = results["naive"] == results["product"] == results["floor"]
@@ -256,14 +333,28 @@ def run_scenario(scenario: Scenario, ctx: Context, *, repeat: int, naive_repeat:
         entry["naive"]["median_ms"] / entry["product"]["median_ms"], 1
     )
     entry["breakdown"] = sql_breakdown(scenario.approaches["product"], ctx)
+    entry["answer"] = results["product"]
     return entry
 
 
-def bench_size(size: str, *, profile: bool) -> dict:
+def bench_size(size: str, *, profile: bool, sharded_url: str | None) -> dict:
     clients, contracts, deep_page, repeat, naive_repeat = SIZES[size]
     seed = {"S": 11, "M": 12, "L": 13}[size]
-    tenant = ensure_seeded(f"bench_{size.lower()}", size, clients, contracts, seed)
-    ensure_seeded(f"noise_{size.lower()}", size, clients, contracts, seed + 100)
+    schemas = {f"bench_{size.lower()}": seed, f"noise_{size.lower()}": seed + 100}
+    seeding: dict = {"single": {}, "sharded": {}}
+    tenant, _ = (
+        ensure_seeded(schema, size, clients, contracts, tenant_seed, seeding=seeding["single"])
+        for schema, tenant_seed in schemas.items()
+    )
+    sharded_ctx = None
+    if sharded_url:
+        with contracts_at(sharded_url):
+            # Same clients (reloaded identically), contracts loaded on each tenant's shard.
+            for schema, tenant_seed in schemas.items():
+                ensure_seeded(
+                    schema, size, clients, contracts, tenant_seed, seeding=seeding["sharded"]
+                )
+            sharded_ctx = Context(tenant, UNTIL, *bare_connections(tenant))
     pg, my = bare_connections(tenant)
     ctx = Context(tenant=tenant, today=UNTIL, pg=pg, my=my)
     entries = []
@@ -273,19 +364,31 @@ def bench_size(size: str, *, profile: bool) -> dict:
             entry = run_scenario(scenario, ctx, repeat=repeat, naive_repeat=naive_repeat)
             if profile:
                 entry["profile"] = profile_top(scenario.approaches["product"], ctx)
+            answer = entry.pop("answer")
             log(
                 f"  naive {entry['naive']['median_ms']:.1f} ms, product "
                 f"{entry['product']['median_ms']:.2f} ms, floor {entry['floor']['median_ms']:.2f} ms"
             )
+            if sharded_ctx is not None:
+                entry["sharded"] = run_sharded(
+                    scenario, sharded_ctx, url=sharded_url, expected=answer, repeat=repeat
+                )
+                log(
+                    f"  sharded: product {entry['sharded']['product']['median_ms']:.2f} ms, "
+                    f"floor {entry['sharded']['floor']['median_ms']:.2f} ms"
+                )
             entries.append(entry)
     finally:
-        pg.close()
-        my.close()
+        for context in (ctx, sharded_ctx):
+            if context is not None:
+                context.pg.close()
+                context.my.close()
     return {
         "size": size,
         "clients": clients,
         "contracts": contracts,
         "tenants": 2,
+        "seeding_s": seeding,
         "scenarios": entries,
     }
 
@@ -311,6 +414,19 @@ def environment() -> dict:
     }
 
 
+def sharded_environment() -> dict:
+    """The sharded topology as its head describes it."""
+    head = connections["mysql"]
+    with head.cursor() as cursor:
+        cursor.execute("SELECT VERSION()")
+        version = cursor.fetchone()[0]
+    shards = spider.partitions(head, Contract._meta.db_table)
+    return {
+        "head": version,
+        "shards": [f"{p.name}: {p.shard.host}:{p.shard.port}/{p.database}" for p in shards],
+    }
+
+
 def code_version() -> str:
     """The commit measured, and whether data_access/ had uncommitted changes."""
 
@@ -328,15 +444,26 @@ def main() -> None:
     parser.add_argument("--sizes", default="S,M,L", help="comma-separated: S, M, L")
     parser.add_argument("--no-profile", action="store_true", help="skip the cProfile tables")
     parser.add_argument("--out", type=Path, default=OUT, help="results folder")
+    parser.add_argument(
+        "--sharded-url",
+        help="also time the product on this sharded contracts database (spider://…); "
+        "CONTRACTS_SHARD_URLS names its shards",
+    )
     args = parser.parse_args()
     sizes = [s.strip().upper() for s in args.sizes.split(",") if s.strip()]
     if unknown := set(sizes) - set(SIZES):
         parser.error(f"unknown sizes {sorted(unknown)}")
-    check_databases()
+    check_databases(args.sharded_url)
     migrate()
     results = {"environment": environment(), "sizes": []}
+    if args.sharded_url:
+        migrate_sharded(args.sharded_url)
+        with contracts_at(args.sharded_url):
+            results["environment"]["sharded"] = sharded_environment()
     for size in sizes:
-        results["sizes"].append(bench_size(size, profile=not args.no_profile))
+        results["sizes"].append(
+            bench_size(size, profile=not args.no_profile, sharded_url=args.sharded_url)
+        )
     args.out.mkdir(parents=True, exist_ok=True)
     report.write(results, args.out)
     log(f"wrote {', '.join(p.name for p in sorted(args.out.glob('results.*')))}")

@@ -6,12 +6,12 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 
-import MySQLdb
 from django.conf import settings
 from django.db import connection, connections
 from django_tenants.utils import schema_context
 
 from data_access.models import Client, ClientTotals, Contract
+from data_access.sharding import spider
 from tenancy.models import Tenant
 
 CLIENT_COLUMNS = ("id", "name", "email", "country", "is_active", "created_at")
@@ -52,28 +52,28 @@ def contract_loader(*, tenant: Tenant) -> Iterator[Callable[[str], None]]:
     lines into the tenant; leaving the block rebuilds the tenant's ClientTotals.
 
     One dedicated connection, with LOAD DATA LOCAL allowed; mysqlclient releases
-    the GIL while it loads, so the caller can write the next file meanwhile.
+    the GIL while it loads, so the caller can write the next file meanwhile. When
+    the contracts database is sharded, it is a connection to the tenant's shard.
     """
-    params = connections[settings.CONTRACTS_DATABASE].get_connection_params()
-    params.pop("init_command", None)
-    # Bulk loads and the totals' INSERT ... SELECT outlast the request timeouts.
-    params.pop("read_timeout", None)
-    params.pop("write_timeout", None)
-    mysql = MySQLdb.connect(**params, local_infile=True)
     contracts, totals = Contract._meta.db_table, ClientTotals._meta.db_table
+    with spider.loading_connection(
+        connections[settings.CONTRACTS_DATABASE],
+        tenant_id=tenant.pk,
+        table=contracts,
+        local_infile=True,
+    ) as mysql:
 
-    def load(path: str) -> None:
-        try:
-            mysql.cursor().execute(
-                f"LOAD DATA LOCAL INFILE %s INTO TABLE {contracts} FIELDS TERMINATED BY '\\t' "
-                f"({', '.join(CONTRACT_COLUMNS)}) SET tenant_id = %s",
-                [path, tenant.pk],
-            )
-            mysql.commit()
-        finally:
-            os.unlink(path)
+        def load(path: str) -> None:
+            try:
+                mysql.cursor().execute(
+                    f"LOAD DATA LOCAL INFILE %s INTO TABLE {contracts} FIELDS TERMINATED BY '\\t' "
+                    f"({', '.join(CONTRACT_COLUMNS)}) SET tenant_id = %s",
+                    [path, tenant.pk],
+                )
+                mysql.commit()
+            finally:
+                os.unlink(path)
 
-    try:
         yield load
         cursor = mysql.cursor()
         cursor.execute(
@@ -85,5 +85,3 @@ def contract_loader(*, tenant: Tenant) -> Iterator[Callable[[str], None]]:
         mysql.commit()
         cursor.execute(f"ANALYZE TABLE {contracts}, {totals}")
         cursor.fetchall()
-    finally:
-        mysql.close()

@@ -111,7 +111,9 @@ def active_totals_by_client(*, tenant: Tenant, client_ids: ClientIds = None) -> 
     where, params = _in_list("client_id", ids)
     rows = _mysql_rows(
         f"SELECT client_id, COUNT(*), CAST(SUM(amount) * 100 AS SIGNED) FROM {CONTRACT_TABLE} "
-        f"WHERE tenant_id = %s AND is_active{where} GROUP BY client_id",
+        # "is_active = 1", not a bare "is_active": with an IN list, Spider (MariaDB
+        # 10.11) sends its shards invalid SQL for the bare form.
+        f"WHERE tenant_id = %s AND is_active = 1{where} GROUP BY client_id",
         [tenant.pk, *params],
     )
     return {client_id: (n, cents) for client_id, n, cents in rows}

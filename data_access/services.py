@@ -18,7 +18,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils.translation import gettext as _
 from django_tenants.utils import tenant_context
 
@@ -61,6 +61,10 @@ def _add_to_totals(*, tenant_id: int, client_id: int, contracts: int, amount: De
     ClientTotals.objects.filter(
         tenant_id=tenant_id, client_id=client_id, active_contracts=0
     ).delete()
+
+
+def _this_contract(contract: Contract, tenant: Tenant) -> QuerySet[Contract]:
+    return Contract.unscoped.using(MYSQL).filter(pk=contract.pk, tenant_id=tenant.pk)
 
 
 def _active_share(contract: Contract) -> tuple[int, Decimal]:
@@ -124,7 +128,11 @@ def update_contract(
         contract.full_clean()
         if contract.client_id != before_client:
             _lock_client(contract.client_id)
-        contract.save(using=MYSQL)
+        # By id and tenant, unlike contract.save(): a tenant-keyed router (Spider,
+        # Vitess) then sends it to the tenant's shard alone.
+        _this_contract(contract, tenant).update(
+            **{field: getattr(contract, field) for field in changes}
+        )
         _add_to_totals(
             tenant_id=tenant.pk,
             client_id=before_client,
@@ -148,7 +156,7 @@ def delete_contract(*, contract_id: int, tenant: Tenant | None = None) -> None:
             .get(pk=contract_id, tenant_id=tenant.pk)
         )
         count, total = _active_share(contract)
-        contract.delete(using=MYSQL)
+        _this_contract(contract, tenant).delete()
         _add_to_totals(
             tenant_id=tenant.pk, client_id=contract.client_id, contracts=-count, amount=-total
         )

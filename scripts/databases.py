@@ -13,10 +13,13 @@ import dj_database_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+# A Spider head (spider://, see docs/scaling.md) is a MariaDB server to these checks.
+dj_database_url.register("spider", "data_access.sharding.backend")
+
 
 def _connect(url: str, *, database: str | None = None):
     config = dj_database_url.parse(url)
-    if config["ENGINE"].endswith("mysql"):
+    if not config["ENGINE"].endswith("postgresql"):
         import MySQLdb
 
         return MySQLdb.connect(

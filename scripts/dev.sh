@@ -4,6 +4,8 @@
 #                               (production settings, DEBUG off) at CONTRATA_ADDR
 #   scripts/dev.sh dev          the same with runserver: DEBUG on, autoreload
 #   scripts/dev.sh test         set up, run the whole test suite (unit, property, e2e)
+#   scripts/dev.sh test-sharded set up, start two MariaDB shards and a Spider head, and run
+#                               the suites with the contracts database sharded by tenant
 #   scripts/dev.sh setup        set up only
 #   scripts/dev.sh manage ARGS  run a management command against the project's servers
 #   scripts/dev.sh stop         stop the private database servers
@@ -17,6 +19,9 @@ cd "$ROOT"
 
 LOCAL="$ROOT/.local"
 VENV="$ROOT/.venv"
+# The sharded topology (test-sharded): a Spider head and its shards, all private.
+SPIDER_PORT=${CONTRATA_SPIDER_PORT:-33070}
+IFS=, read -r -a SHARD_PORTS <<<"${CONTRATA_SHARD_PORTS:-33071,33072}"
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
@@ -34,7 +39,7 @@ find_python() {
 
 debian_packages() {
   local wanted=(postgresql mariadb-server libmariadb-dev pkg-config gcc)
-  [[ ${1:-} == test ]] && wanted+=(chromium redis-server)
+  [[ ${1:-} == test ]] && wanted+=(chromium redis-server mariadb-plugin-spider)
   local missing=() pkg
   for pkg in "${wanted[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
@@ -86,38 +91,50 @@ start_private_postgres() {
     -o "-p $PG_PORT -k $sock -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" start >/dev/null
 }
 
-start_private_mariadb() {
+# A private MariaDB under .local/NAME on PORT, with the contrata user; extra
+# arguments go to mariadbd.
+start_mariadb() {
+  local name=$1 port=$2; shift 2
   command -v mariadbd >/dev/null || die "mariadbd not found (apt-get install mariadb-server)"
-  local data="$LOCAL/mysql/data" run="$LOCAL/mysql/run"
+  local data="$LOCAL/$name/data" run="$LOCAL/$name/run" log="$LOCAL/logs/$name.log"
   mkdir -p "$data" "$run" "$LOCAL/logs"
   local user=()
   if [[ $(id -u) -eq 0 ]]; then
-    chown -R mysql: "$LOCAL/mysql"; chmod 755 "$LOCAL" "$LOCAL/mysql"
-    touch "$LOCAL/logs/mariadb.log"; chown mysql: "$LOCAL/logs/mariadb.log"
+    chown -R mysql: "$LOCAL/$name"; chmod 755 "$LOCAL" "$LOCAL/$name"
+    touch "$log"; chown mysql: "$log"
     user=(--user=mysql)
   fi
   if [[ ! -d $data/mysql ]]; then
-    log "initialising private MariaDB in .local/mysql"
+    log "initialising private MariaDB in .local/$name"
     mariadb-install-db --no-defaults "${user[@]}" --datadir="$data" \
       --auth-root-authentication-method=normal --skip-test-db >/dev/null
   fi
-  log "starting private MariaDB on 127.0.0.1:$MY_PORT"
-  nohup mariadbd --no-defaults "${user[@]}" --datadir="$data" --socket="$run/mysqld.sock" \
-    --pid-file="$run/mysqld.pid" --port="$MY_PORT" --bind-address=127.0.0.1 \
-    --character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci \
-    --innodb-flush-log-at-trx-commit=2 --innodb-buffer-pool-size=1G --local-infile=1 \
-    --log-error="$LOCAL/logs/mariadb.log" >/dev/null 2>&1 &
-  local i
-  for i in $(seq 1 60); do
-    [[ -S $run/mysqld.sock ]] && mariadb --no-defaults -uroot --socket="$run/mysqld.sock" -e 'select 1' >/dev/null 2>&1 && break
-    sleep 0.5
+  log "starting private MariaDB ($name) on 127.0.0.1:$port"
+  local sql=(mariadb --no-defaults -uroot --socket="$run/mysqld.sock")
+  local attempt i pid
+  # The port may still be held for a minute by a closing connection that used it
+  # as its ephemeral port: try again while the server says it is in use.
+  for attempt in $(seq 1 12); do
+    nohup mariadbd --no-defaults "${user[@]}" --datadir="$data" --socket="$run/mysqld.sock" \
+      --pid-file="$run/mysqld.pid" --port="$port" --bind-address=127.0.0.1 \
+      --character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci \
+      --innodb-flush-log-at-trx-commit=2 --innodb-buffer-pool-size=1G --local-infile=1 \
+      "$@" --log-error="$log" >/dev/null 2>&1 &
+    pid=$!
+    for i in $(seq 1 60); do
+      "${sql[@]}" -e 'select 1' >/dev/null 2>&1 && break 2
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.5
+    done
+    grep -q 'Address already in use' <(tail -n 5 "$log") || break
+    sleep 5
   done
-  mariadb --no-defaults -uroot --socket="$run/mysqld.sock" -e "
+  "${sql[@]}" -e "
     CREATE USER IF NOT EXISTS 'contrata'@'%' IDENTIFIED BY 'contrata';
     CREATE USER IF NOT EXISTS 'contrata'@'localhost' IDENTIFIED BY 'contrata';
     GRANT ALL ON *.* TO 'contrata'@'%' WITH GRANT OPTION;
     GRANT ALL ON *.* TO 'contrata'@'localhost' WITH GRANT OPTION;" ||
-    die "private MariaDB did not start; see .local/logs/mariadb.log"
+    die "private MariaDB ($name) did not start; see .local/logs/$name.log"
 }
 
 servers() {
@@ -128,8 +145,8 @@ servers() {
   fi
   if ! reachable "$CONTRACTS_DATABASE_URL"; then
     [[ $CONTRACTS_DATABASE_URL == "$MY_PRIVATE_URL" ]] || die "MySQL at CONTRACTS_DATABASE_URL is not reachable"
-    start_private_mariadb
-    reachable "$CONTRACTS_DATABASE_URL" || die "private MariaDB did not come up; see .local/logs/mariadb.log"
+    start_mariadb mysql "$MY_PORT"
+    reachable "$CONTRACTS_DATABASE_URL" || die "private MariaDB did not come up; see .local/logs/mysql.log"
   fi
   "$VENV/bin/python" scripts/databases.py create "$DATABASE_URL" "$CONTRACTS_DATABASE_URL"
 }
@@ -146,6 +163,27 @@ migrate() {
 config() {
   eval "$("$VENV/bin/python" scripts/databases.py env)"
   export DATABASE_URL CONTRACTS_DATABASE_URL
+}
+
+# Two (or more) MariaDB shards and a Spider head, with the same total buffer pool
+# as the single server. Test databases get their Spider tables from the backend
+# (data_access/sharding/backend).
+sharded_servers() {
+  local index port
+  for index in "${!SHARD_PORTS[@]}"; do
+    port=${SHARD_PORTS[$index]}
+    reachable "mysql://contrata:contrata@127.0.0.1:$port/" ||
+      start_mariadb "shard$((index + 1))" "$port" --innodb-buffer-pool-size=512M
+  done
+  reachable "mysql://contrata:contrata@127.0.0.1:$SPIDER_PORT/" ||
+    start_mariadb spider "$SPIDER_PORT" --plugin-load-add=ha_spider --innodb-buffer-pool-size=128M
+  local urls=()
+  for port in "${SHARD_PORTS[@]}"; do urls+=("mysql://contrata:contrata@127.0.0.1:$port"); done
+  export CONTRACTS_DATABASE_URL="spider://contrata:contrata@127.0.0.1:$SPIDER_PORT/contrata"
+  export CONTRACTS_SHARD_URLS; CONTRACTS_SHARD_URLS=$(IFS=,; echo "${urls[*]}")
+  # The head's own database, for what connects outside the test databases
+  # (manage.py in a subprocess: Django asks the server its version).
+  "$VENV/bin/python" scripts/databases.py create "$DATABASE_URL" "$CONTRACTS_DATABASE_URL"
 }
 
 setup() {
@@ -177,12 +215,14 @@ stop() {
     if [[ $(id -u) -eq 0 ]]; then runuser -u postgres -- "$bin/pg_ctl" -D "$LOCAL/pg/data" -m fast stop >/dev/null
     else "$bin/pg_ctl" -D "$LOCAL/pg/data" -m fast stop >/dev/null; fi
   fi
-  if [[ -f $LOCAL/mysql/run/mysqld.pid ]]; then
-    log "stopping private MariaDB"
-    local pid; pid=$(cat "$LOCAL/mysql/run/mysqld.pid")
+  local pidfile pid
+  for pidfile in "$LOCAL"/*/run/mysqld.pid; do
+    [[ -f $pidfile ]] || continue
+    log "stopping private MariaDB ($(basename "$(dirname "$(dirname "$pidfile")")"))"
+    pid=$(cat "$pidfile")
     kill "$pid" 2>/dev/null || true
     while kill -0 "$pid" 2>/dev/null; do sleep 0.2; done
-  fi
+  done
 }
 
 case ${1:-} in
@@ -217,6 +257,15 @@ case ${1:-} in
     shift
     exec "$VENV/bin/python" -m pytest "$@"
     ;;
+  test-sharded)
+    setup test
+    sharded_servers
+    shift
+    log "running the suites with contracts sharded by tenant (Spider head on :$SPIDER_PORT, shards on :${SHARD_PORTS[*]})"
+    # Without arguments: every suite that reads or writes contracts (not the browser tests).
+    (($#)) || set -- tests
+    exec "$VENV/bin/python" -m pytest "$@"
+    ;;
   stop) stop ;;
-  *) die "usage: scripts/dev.sh run|dev|test|setup|manage ARGS|stop" ;;
+  *) die "usage: scripts/dev.sh run|dev|test|test-sharded|setup|manage ARGS|stop" ;;
 esac

@@ -177,7 +177,17 @@ def database(url: str, *, engine: str) -> dict:
     )
 
 
-_mysql = database(CONTRACTS_DATABASE_URL, engine="django.db.backends.mysql")
+# spider://… is a MariaDB Spider head whose tables are sharded by tenant over the
+# MariaDB servers of CONTRACTS_SHARD_URLS (docs/scaling.md).
+SPIDER_ENGINE = "data_access.sharding.backend"
+dj_database_url.register("spider", SPIDER_ENGINE)
+CONTRACTS_SHARD_URLS = env_list("CONTRACTS_SHARD_URLS", [])
+_mysql = database(
+    CONTRACTS_DATABASE_URL,
+    engine=SPIDER_ENGINE
+    if CONTRACTS_DATABASE_URL.startswith("spider://")
+    else "django.db.backends.mysql",
+)
 # No health check before reusing a MySQL connection: against a hung server the
 # check itself waits out the read timeout before a reconnect waits out the
 # connect timeout. A stale connection fails its first query at once instead

@@ -1,16 +1,19 @@
 """Helpers shared by the tests: MySQL made unreachable for a block, a tenant's
 book of random clients and contracts written through the services, and the
-hosts, browsers and API callers of the two test tenants."""
+hosts, browsers and API callers of the two test tenants, and the audit of every
+statement sent to the contracts database."""
 
 import datetime
 import json
 import random
 import socket
-from collections import defaultdict
-from collections.abc import Iterator
+import sys
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from django.db import connections
@@ -20,10 +23,10 @@ from django.test import Client as HttpClient
 from django_tenants.utils import tenant_context
 
 from api.models import ApiToken
-from conftest import STAFF_PASSWORD
 from data_access import services
 from data_access.boundary import breaker
 from data_access.models import Client
+from data_access.sharding.statements import Kind, Verdict, classify, tenant_keyed_tables
 
 
 def closed_port() -> int:
@@ -175,6 +178,9 @@ ACME_CLIENTS = [
 
 def logged_in(host: str, username: str = "staff") -> HttpClient:
     """A browser signed in on `host` (the provisioned staff user by default)."""
+    # Here, not at the top: conftest.py imports this module for its statement audit.
+    from conftest import STAFF_PASSWORD
+
     browser = HttpClient(HTTP_HOST=host)
     response = browser.post("/login/", {"username": username, "password": STAFF_PASSWORD})
     assert response.status_code == 302
@@ -214,3 +220,113 @@ def make_clients(tenant, rows, *, email_domain: str = "example.com") -> list[Cli
                 )  # fmt: skip
             created.append(client)
     return created
+
+
+# --- Every statement on the contracts database is single-tenant ------------------------
+
+ROOT = Path(__file__).resolve().parents[1]
+TEST_CODE = ("tests/", "e2e/", "conftest.py")
+
+
+@dataclass(frozen=True, slots=True)
+class Allowance:
+    """Statements that may span tenants on purpose: who sends them, and why."""
+
+    name: str
+    reason: str
+    applies: Callable[[Verdict, str, list[str]], bool]  # (verdict, sender, stack files)
+
+
+def _on_stack(stack: list[str], *parts: str) -> bool:
+    return any(part in path for path in stack for part in parts)
+
+
+# Listed in the README ("Single-tenant statements"); everything else the suite
+# sends to the contracts database must name one tenant.
+CROSS_TENANT_ALLOWANCES = [
+    Allowance(
+        "migrations",
+        "a schema change applies to every tenant's rows; on a sharded topology it runs "
+        "on each shard",
+        lambda verdict, sender, stack: (
+            verdict.kind is Kind.SCHEMA and _on_stack(stack, "django/db/migrations/")
+        ),
+    ),
+    Allowance(
+        "Spider tables",
+        "building the shards' tables and the head's Spider tables from the migrated "
+        "schema, once the migrations have made them (empty)",
+        lambda verdict, sender, stack: _on_stack(stack, "data_access/sharding/spider.py"),
+    ),
+    Allowance(
+        "flush between transactional tests",
+        "Django empties every table after a test that commits (TransactionTestCase)",
+        lambda verdict, sender, stack: _on_stack(stack, "django/core/management/commands/flush.py"),
+    ),
+    Allowance(
+        "the tests' own statements",
+        "the oracle and the assertions read across tenants on purpose, to prove isolation "
+        "(for example, that no contract of another tenant exists), and on a Spider head "
+        "the contracts tables are emptied after each test; the product never sends these",
+        lambda verdict, sender, stack: sender.startswith(TEST_CODE),
+    ),
+]
+
+
+class CrossTenantStatement(AssertionError):
+    pass
+
+
+@dataclass
+class StatementAudit:
+    """An execute wrapper for the contracts database: classifies every statement
+    and raises CrossTenantStatement on one that spans tenants without an allowance."""
+
+    tables: frozenset[str] = field(default_factory=tenant_keyed_tables)
+    # Who sent a statement, from the stack's file names (a test may pin it).
+    sender_of: Callable[[list[str]], str] = field(default=lambda stack: _sender(stack))
+    counts: Counter = field(default_factory=Counter)
+    # Allowance name -> the files that sent statements under it.
+    senders: defaultdict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    violations: list[str] = field(default_factory=list)
+
+    def __call__(self, execute, sql, params, many, context):
+        verdict = classify(sql, params, tables=self.tables, many=many)
+        if verdict.kind in (Kind.SINGLE_TENANT, Kind.UNTENANTED):
+            self.counts[verdict.kind.value] += 1
+        else:
+            stack = _stack_files()
+            sender = self.sender_of(stack)
+            allowance = next(
+                (a for a in CROSS_TENANT_ALLOWANCES if a.applies(verdict, sender, stack)), None
+            )
+            if allowance is None:
+                message = f"{verdict.kind} statement from {sender} ({verdict.reason}): {sql}"
+                self.violations.append(message)
+                raise CrossTenantStatement(message)
+            self.counts[f"allowed: {allowance.name}"] += 1
+            self.senders[allowance.name].add(sender)
+        return execute(sql, params, many, context)
+
+    def install(self, connection) -> None:
+        if self not in connection.execute_wrappers:
+            connection.execute_wrappers.append(self)
+
+
+def _stack_files() -> list[str]:
+    files = []
+    frame = sys._getframe(2)
+    while frame is not None:
+        files.append(frame.f_code.co_filename)
+        frame = frame.f_back
+    return files
+
+
+def _sender(stack: list[str]) -> str:
+    """The nearest file of this repository on the stack, or "framework" (Django,
+    pytest-django) when none is: the test database set-up, for instance."""
+    root = f"{ROOT}/"
+    for path in stack:
+        if path.startswith(root) and "/site-packages/" not in path:
+            return path.removeprefix(root)
+    return "framework"
