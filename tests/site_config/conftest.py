@@ -2,7 +2,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.servers import BackendCounter
+from tests.helpers.servers import BackendCounter
 
 
 @pytest.fixture

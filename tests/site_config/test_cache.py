@@ -8,7 +8,7 @@ import pytest
 from django.core.cache import cache, caches
 from django.db import connection
 
-from tests.servers import ROOT, free_port, server_env
+from tests.helpers.servers import ROOT, free_port, server_env
 
 
 def _in_another_process(code: str, **env: str) -> str:

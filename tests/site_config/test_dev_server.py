@@ -5,7 +5,7 @@ runserver's alone."""
 
 import pytest
 
-from tests.servers import MIXED_PATHS, free_port, hammer, runserver, server_env
+from tests.helpers.servers import MIXED_PATHS, free_port, hammer, runserver, server_env
 
 pytestmark = pytest.mark.usefixtures("provisioned_transactional_db")
 

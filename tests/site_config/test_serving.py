@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.servers import (
+from tests.helpers.servers import (
     MIXED_PATHS,
     collectstatic,
     free_port,

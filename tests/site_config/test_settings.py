@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from site_config.settings import require_secure_secret_key
-from tests.servers import GOOD_SECRET
+from tests.helpers.servers import GOOD_SECRET
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -224,7 +224,7 @@ def make_clients(tenant, rows, *, email_domain: str = "example.com") -> list[Cli
 
 # --- Every statement on the contracts database is single-tenant ------------------------
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 TEST_CODE = ("tests/", "e2e/", "conftest.py")
 
 

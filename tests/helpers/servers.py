@@ -15,7 +15,7 @@ import MySQLdb
 import psycopg
 from django.db import connections
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 GOOD_SECRET = "k3J9-vQ2x_7LmN0pR5sT8uW1yZ4aC6eG9iK2mO5qS8uX1zB4dF7hJ0lN3pQ6rT9v"
 # libpq names the servers' PostgreSQL connections, so they can be counted.
 APPLICATION_NAME = "contrata-server-under-test"
