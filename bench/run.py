@@ -101,6 +101,7 @@ def migrate() -> None:
     create_databases(os.environ["CONTRACTS_DATABASE_URL"])
     call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)
     call_command("migrate", database="mysql", interactive=False, verbosity=0)
+    call_command("createcachetable", verbosity=0)  # the cache the served product uses
     ensure_public_tenant(domain="localhost")
 
 
