@@ -1,16 +1,25 @@
 """Bulk writes for seeding large tenants: PostgreSQL COPY for clients, MySQL
-LOAD DATA for contracts, then ClientTotals rebuilt from the contracts in one
-statement, so the totals are exact when loading ends."""
+LOAD DATA for contracts, then ClientTotals and the rollups rebuilt from the
+contracts, so they are exact when loading ends. ClientCount follows the COPY by
+its trigger. `rebuild_rollups` (check_integrity --repair) rebuilds them all."""
 
 import os
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 
 from django.conf import settings
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 from django_tenants.utils import schema_context
 
-from data_access.models import Client, ClientTotals, Contract
+from data_access.boundary import contracts_database
+from data_access.models import (
+    Client,
+    ClientCount,
+    ClientTotals,
+    Contract,
+    MonthTotals,
+    SegmentTotals,
+)
 from data_access.sharding import spider
 from tenancy.models import Tenant
 
@@ -28,7 +37,90 @@ def clear_tenant(*, tenant: Tenant) -> None:
     with schema_context(tenant.schema_name), connection.cursor() as cursor:
         cursor.execute(f"TRUNCATE {Client._meta.db_table} RESTART IDENTITY")
     Contract.unscoped.filter(tenant_id=tenant.pk).delete()
-    ClientTotals.objects.filter(tenant_id=tenant.pk).delete()
+    for rollup in CONTRACT_ROLLUPS:
+        rollup.objects.filter(tenant_id=tenant.pk).delete()
+
+
+# The derived tables of the contracts database, rebuilt from the contracts.
+CONTRACT_ROLLUPS = (ClientTotals, SegmentTotals, MonthTotals)
+
+
+def _client_segments() -> dict[int, tuple[str, bool]]:
+    """{client id: (country, active)} of the current schema's clients."""
+    return {
+        client_id: (country, active)
+        for client_id, country, active in Client.objects.values_list("id", "country", "is_active")
+    }
+
+
+def _rebuild_contract_rollups(
+    cursor, *, tenant: Tenant, segments: dict[int, tuple[str, bool]]
+) -> None:
+    """Replace the tenant's ClientTotals, SegmentTotals and MonthTotals with what its
+    contracts say, through a DB-API cursor on the contracts database (the caller
+    commits). Every statement names the one tenant."""
+    contracts = Contract._meta.db_table
+    totals, by_segment, by_month = (model._meta.db_table for model in CONTRACT_ROLLUPS)
+    for table in (totals, by_segment, by_month):
+        cursor.execute(f"DELETE FROM {table} WHERE tenant_id = %s", [tenant.pk])
+    cursor.execute(
+        f"INSERT INTO {totals} (tenant_id, client_id, active_contracts, active_amount) "
+        f"SELECT tenant_id, client_id, COUNT(*), SUM(amount) FROM {contracts} "
+        "WHERE tenant_id = %s AND is_active GROUP BY tenant_id, client_id",
+        [tenant.pk],
+    )
+    cursor.execute(
+        f"INSERT INTO {by_month} (tenant_id, month, contracts, amount) "
+        "SELECT tenant_id, signed_on - INTERVAL DAYOFMONTH(signed_on) - 1 DAY, COUNT(*), "
+        f"SUM(amount) FROM {contracts} WHERE tenant_id = %s GROUP BY tenant_id, 2",
+        [tenant.pk],
+    )
+    # Clients live in PostgreSQL: the per-segment sums are joined here.
+    cursor.execute(
+        f"SELECT client_id, active_contracts, active_amount FROM {totals} WHERE tenant_id = %s",
+        [tenant.pk],
+    )
+    sums: dict[tuple[str, bool], list] = {}
+    for client_id, count, amount in cursor.fetchall():
+        if (segment := segments.get(client_id)) is not None:
+            row = sums.setdefault(segment, [0, 0])
+            row[0] += count
+            row[1] += amount
+    if sums:
+        cursor.executemany(
+            f"INSERT INTO {by_segment} "
+            "(tenant_id, country, client_active, active_contracts, active_amount) "
+            "VALUES (%s, %s, %s, %s, %s)",
+            [
+                (tenant.pk, country, active, count, amount)
+                for (country, active), (count, amount) in sorted(sums.items())
+            ],
+        )
+
+
+def rebuild_rollups(*, tenant: Tenant) -> None:
+    """Rebuild every rollup of the tenant from its clients and contracts.
+
+    The clients table is locked (EXCLUSIVE: reads go on, the services' row locks
+    wait) until the contracts database has committed, so no write slips between
+    reading the base rows and storing their sums."""
+    mysql = settings.CONTRACTS_DATABASE
+    with schema_context(tenant.schema_name), transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(f"LOCK TABLE {Client._meta.db_table} IN EXCLUSIVE MODE")
+            cursor.execute(f"DELETE FROM {ClientCount._meta.db_table}")
+            cursor.execute(
+                f"INSERT INTO {ClientCount._meta.db_table} (country, is_active, clients) "
+                f"SELECT country, is_active, COUNT(*) FROM {Client._meta.db_table} "
+                "GROUP BY country, is_active"
+            )
+        segments = _client_segments()
+        with (
+            contracts_database(),
+            transaction.atomic(using=mysql),
+            connections[mysql].cursor() as cursor,
+        ):
+            _rebuild_contract_rollups(cursor, tenant=tenant, segments=segments)
 
 
 def copy_clients(*, tenant: Tenant, rows: Iterable[tuple], last_id: int) -> None:
@@ -49,13 +141,16 @@ def copy_clients(*, tenant: Tenant, rows: Iterable[tuple], last_id: int) -> None
 @contextmanager
 def contract_loader(*, tenant: Tenant) -> Iterator[Callable[[str], None]]:
     """`load(path)` loads (and deletes) one tab-separated file of CONTRACT_COLUMNS
-    lines into the tenant; leaving the block rebuilds the tenant's ClientTotals.
+    lines into the tenant; leaving the block rebuilds the tenant's ClientTotals,
+    SegmentTotals and MonthTotals.
 
     One dedicated connection, with LOAD DATA LOCAL allowed; mysqlclient releases
     the GIL while it loads, so the caller can write the next file meanwhile. When
     the contracts database is sharded, it is a connection to the tenant's shard.
     """
     contracts, totals = Contract._meta.db_table, ClientTotals._meta.db_table
+    with schema_context(tenant.schema_name):
+        segments = _client_segments()
     with spider.loading_connection(
         connections[settings.CONTRACTS_DATABASE],
         tenant_id=tenant.pk,
@@ -76,12 +171,7 @@ def contract_loader(*, tenant: Tenant) -> Iterator[Callable[[str], None]]:
 
         yield load
         cursor = mysql.cursor()
-        cursor.execute(
-            f"INSERT INTO {totals} (tenant_id, client_id, active_contracts, active_amount) "
-            f"SELECT tenant_id, client_id, COUNT(*), SUM(amount) FROM {contracts} "
-            "WHERE tenant_id = %s AND is_active GROUP BY tenant_id, client_id",
-            [tenant.pk],
-        )
+        _rebuild_contract_rollups(cursor, tenant=tenant, segments=segments)
         mysql.commit()
         cursor.execute(f"ANALYZE TABLE {contracts}, {totals}")
         cursor.fetchall()

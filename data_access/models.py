@@ -119,3 +119,53 @@ class ClientTotals(models.Model):
 
     def __str__(self) -> str:
         return f"client {self.client_id}: {self.active_contracts}, {self.active_amount}"
+
+
+# --- Rollups: whole-tenant figures whose size does not grow with the tenant ----------
+
+
+class ClientCount(models.Model):
+    """Clients of the tenant per (country, active), in its PostgreSQL schema.
+
+    Kept by statement-level triggers on the clients table (migration 0006), in the
+    same transaction as every write to it: the services, the admin, COPY and any
+    ORM call alike. A row exists only while its count is positive.
+    """
+
+    pk = models.CompositePrimaryKey("country", "is_active")
+    country = models.CharField(max_length=2)
+    is_active = models.BooleanField()
+    clients = models.BigIntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.country}/{self.is_active}: {self.clients}"
+
+
+class SegmentTotals(models.Model):
+    """Active contracts per (country, active) of their clients, kept exact by
+    data_access.services in the same MySQL transaction as the contract or client
+    write that moves them. Their sum is the tenant's total; one country's rows,
+    its total. A row exists only while it counts at least one contract."""
+
+    pk = models.CompositePrimaryKey("tenant_id", "country", "client_active")
+    tenant_id = models.PositiveIntegerField()
+    country = models.CharField(max_length=2)
+    client_active = models.BooleanField()
+    active_contracts = models.PositiveIntegerField()
+    active_amount = models.DecimalField(max_digits=18, decimal_places=2)
+
+    def __str__(self) -> str:
+        return f"{self.country}/{self.client_active}: {self.active_contracts}"
+
+
+class MonthTotals(models.Model):
+    """Contracts signed per month (active or not), kept like SegmentTotals."""
+
+    pk = models.CompositePrimaryKey("tenant_id", "month")
+    tenant_id = models.PositiveIntegerField()
+    month = models.DateField()  # first day of the month
+    contracts = models.PositiveIntegerField()
+    amount = models.DecimalField(max_digits=18, decimal_places=2)
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m}: {self.contracts}"

@@ -9,7 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.db.models import Model
 
-CONTRACT_MODELS = frozenset({"contract", "clienttotals"})
+CONTRACT_MODELS = frozenset({"contract", "clienttotals", "segmenttotals", "monthtotals"})
 
 
 def is_contracts_model(app_label: str, model_name: str | None) -> bool:

@@ -3,7 +3,9 @@
 Rules:
 - a contract's client must exist in the contract's tenant;
 - a client with contracts cannot be deleted (ClientHasContracts);
-- ClientTotals changes in the same MySQL transaction as the contract.
+- ClientTotals and the rollups (SegmentTotals, MonthTotals) change in the same
+  MySQL transaction as the contract, or as the client's country or active flag;
+  ClientCount (PostgreSQL) is kept by triggers on the clients table.
 
 MySQL failures surface as ContractsUnavailable (data_access.boundary), with
 nothing written.
@@ -13,17 +15,18 @@ cannot be added to a client that is being deleted.
 """
 
 import datetime
+from collections import defaultdict
 from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.db.models import F, QuerySet
+from django.db import connections, transaction
+from django.db.models import F, Model, QuerySet
 from django.utils.translation import gettext as _
 from django_tenants.utils import tenant_context
 
 from data_access.boundary import contracts_database
-from data_access.models import Client, ClientTotals, Contract
+from data_access.models import Client, ClientTotals, Contract, MonthTotals, SegmentTotals
 from data_access.selectors.panels import forget_orphan_contracts
 from data_access.tenants import resolve_tenant
 from tenancy.models import Tenant
@@ -35,40 +38,95 @@ class ClientHasContracts(ValidationError):
     pass
 
 
-def _lock_client(client_id: int) -> None:
-    if not Client.objects.select_for_update().filter(pk=client_id).exists():
+# (country, is_active) of a client: the key of its SegmentTotals row.
+Segment = tuple[str, bool]
+
+
+def _lock_segment(client_id: int) -> Segment | None:
+    """Lock the client's row; its segment, or None when there is no such client."""
+    return (
+        Client.objects.select_for_update()
+        .filter(pk=client_id)
+        .values_list("country", "is_active")
+        .first()
+    )
+
+
+def _lock_client(client_id: int) -> Segment:
+    segment = _lock_segment(client_id)
+    if segment is None:
         raise ValidationError(
             {"client_id": _("Client %(id)s does not exist in this tenant.") % {"id": client_id}},
             code="unknown_client",
         )
+    return segment
 
 
-def _add_to_totals(*, tenant_id: int, client_id: int, contracts: int, amount: Decimal) -> None:
-    """Apply a delta to one client's totals; drop the row when it reaches zero."""
-    if contracts == 0 and amount == 0:
-        return
-    updated = ClientTotals.objects.filter(tenant_id=tenant_id, client_id=client_id).update(
-        active_contracts=F("active_contracts") + contracts,
-        active_amount=F("active_amount") + amount,
-    )
-    if not updated:
-        ClientTotals.objects.create(
-            tenant_id=tenant_id,
-            client_id=client_id,
-            active_contracts=contracts,
-            active_amount=amount,
+# Each derived table: its key columns and its (count, amount) columns.
+ROLLUPS: dict[type[Model], tuple[tuple[str, ...], tuple[str, str]]] = {
+    ClientTotals: (("client_id",), ("active_contracts", "active_amount")),
+    SegmentTotals: (("country", "client_active"), ("active_contracts", "active_amount")),
+    MonthTotals: (("month",), ("contracts", "amount")),
+}
+# {(model, key values): [count, amount]}: what one write changes.
+Deltas = defaultdict[tuple[type[Model], tuple], list]
+
+
+def _new_deltas() -> Deltas:
+    return defaultdict(lambda: [0, Decimal(0)])
+
+
+def _count_contract(deltas: Deltas, contract: Contract, segment: Segment | None, sign: int) -> None:
+    """Add (sign=1) or remove (sign=-1) one contract's share of every rollup."""
+    amount = sign * Decimal(contract.amount)
+    shares = [(MonthTotals, (contract.signed_on.replace(day=1),))]
+    if contract.is_active:
+        shares.append((ClientTotals, (contract.client_id,)))
+        if segment is not None:  # an orphan contract counts in no segment
+            shares.append((SegmentTotals, segment))
+    for model, key in shares:
+        delta = deltas[model, key]
+        delta[0] += sign
+        delta[1] += amount
+
+
+def _apply(deltas: Deltas, *, tenant_id: int) -> None:
+    """Add the deltas to the tenant's rollups, in key order (no deadlock between two
+    writers), with one upsert each; rows that reach zero are dropped."""
+    connection = connections[MYSQL]
+    for (model, key), (count, amount) in sorted(deltas.items(), key=_delta_order):
+        if count == 0 and amount == 0:
+            continue
+        key_columns, (count_column, amount_column) = ROLLUPS[model]
+        row = model.objects.using(MYSQL).filter(
+            tenant_id=tenant_id, **dict(zip(key_columns, key, strict=True))
         )
-    ClientTotals.objects.filter(
-        tenant_id=tenant_id, client_id=client_id, active_contracts=0
-    ).delete()
+        if count < 0:
+            # A removal: the row exists (the counts are unsigned, so no upsert).
+            row.update(
+                **{count_column: F(count_column) + count, amount_column: F(amount_column) + amount}
+            )
+            row.filter(**{count_column: 0}).delete()
+            continue
+        columns = ("tenant_id", *key_columns, count_column, amount_column)
+        table = connection.ops.quote_name(model._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} ({', '.join(columns)}) "
+                f"VALUES ({', '.join(['%s'] * len(columns))}) ON DUPLICATE KEY UPDATE "
+                f"{count_column} = {count_column} + VALUES({count_column}), "
+                f"{amount_column} = {amount_column} + VALUES({amount_column})",
+                [tenant_id, *key, count, amount],
+            )
+
+
+def _delta_order(item: tuple[tuple[type[Model], tuple], list]) -> tuple[str, tuple]:
+    (model, key), _ = item
+    return model._meta.db_table, key
 
 
 def _this_contract(contract: Contract, tenant: Tenant) -> QuerySet[Contract]:
     return Contract.unscoped.using(MYSQL).filter(pk=contract.pk, tenant_id=tenant.pk)
-
-
-def _active_share(contract: Contract) -> tuple[int, Decimal]:
-    return (1, contract.amount) if contract.is_active else (0, Decimal(0))
 
 
 def create_contract(
@@ -91,11 +149,12 @@ def create_contract(
     )
     contract.full_clean()
     with tenant_context(tenant), transaction.atomic():
-        _lock_client(client_id)
+        segment = _lock_client(client_id)
         with contracts_database(), transaction.atomic(using=MYSQL):
             contract.save(using=MYSQL)
-            count, total = _active_share(contract)
-            _add_to_totals(tenant_id=tenant.pk, client_id=client_id, contracts=count, amount=total)
+            deltas = _new_deltas()
+            _count_contract(deltas, contract, segment, 1)
+            _apply(deltas, tenant_id=tenant.pk)
     forget_orphan_contracts(tenant=tenant)
     return contract
 
@@ -119,48 +178,96 @@ def update_contract(
             .select_for_update()
             .get(pk=contract_id, tenant_id=tenant.pk)
         )
-        before_client, (before_count, before_total) = (
-            contract.client_id,
-            _active_share(contract),
-        )
+        deltas = _new_deltas()
+        _count_contract(deltas, contract, _lock_segment(contract.client_id), -1)
+        before_client = contract.client_id
         for field, value in changes.items():
             setattr(contract, field, value)
         contract.full_clean()
-        if contract.client_id != before_client:
+        segment = (
             _lock_client(contract.client_id)
+            if contract.client_id != before_client
+            else _lock_segment(contract.client_id)
+        )
         # By id and tenant, unlike contract.save(): a tenant-keyed router (Spider,
         # Vitess) then sends it to the tenant's shard alone.
         _this_contract(contract, tenant).update(
             **{field: getattr(contract, field) for field in changes}
         )
-        _add_to_totals(
-            tenant_id=tenant.pk,
-            client_id=before_client,
-            contracts=-before_count,
-            amount=-before_total,
-        )
-        count, total = _active_share(contract)
-        _add_to_totals(
-            tenant_id=tenant.pk, client_id=contract.client_id, contracts=count, amount=total
-        )
+        _count_contract(deltas, contract, segment, 1)
+        _apply(deltas, tenant_id=tenant.pk)
     forget_orphan_contracts(tenant=tenant)
     return contract
 
 
 def delete_contract(*, contract_id: int, tenant: Tenant | None = None) -> None:
     tenant = resolve_tenant(tenant)
-    with contracts_database(), transaction.atomic(using=MYSQL):
+    with (
+        tenant_context(tenant),
+        transaction.atomic(),
+        contracts_database(),
+        transaction.atomic(using=MYSQL),
+    ):
         contract = (
             Contract.unscoped.using(MYSQL)
             .select_for_update()
             .get(pk=contract_id, tenant_id=tenant.pk)
         )
-        count, total = _active_share(contract)
+        deltas = _new_deltas()
+        _count_contract(deltas, contract, _lock_segment(contract.client_id), -1)
         _this_contract(contract, tenant).delete()
-        _add_to_totals(
-            tenant_id=tenant.pk, client_id=contract.client_id, contracts=-count, amount=-total
-        )
+        _apply(deltas, tenant_id=tenant.pk)
     forget_orphan_contracts(tenant=tenant)
+
+
+CLIENT_FIELDS = frozenset({"name", "email", "country", "is_active", "created_at"})
+
+
+def create_client(*, tenant: Tenant | None = None, **fields: object) -> Client:
+    """Create a client (name, email, country, is_active, created_at).
+
+    ClientCount follows by trigger; a client without contracts has no row in the
+    MySQL rollups."""
+    tenant = resolve_tenant(tenant)
+    if unknown := set(fields) - CLIENT_FIELDS:
+        raise ValueError(f"cannot set {sorted(unknown)}")
+    with tenant_context(tenant):
+        client = Client(**fields)
+        client.full_clean()
+        client.save()
+    return client
+
+
+def update_client(*, client_id: int, tenant: Tenant | None = None, **changes: object) -> Client:
+    """Change a client's fields; a new country or active flag moves the client's
+    active totals between SegmentTotals rows in the same transaction."""
+    tenant = resolve_tenant(tenant)
+    if unknown := set(changes) - CLIENT_FIELDS:
+        raise ValueError(f"cannot change {sorted(unknown)}")
+    with tenant_context(tenant), transaction.atomic():
+        client = Client.objects.select_for_update().get(pk=client_id)
+        before: Segment = (client.country, client.is_active)
+        for field, value in changes.items():
+            setattr(client, field, value)
+        client.full_clean()
+        client.save(update_fields=list(changes) or None)
+        after: Segment = (client.country, client.is_active)
+        if after != before:
+            with contracts_database(), transaction.atomic(using=MYSQL):
+                totals = (
+                    ClientTotals.objects.using(MYSQL)
+                    .select_for_update()
+                    .filter(tenant_id=tenant.pk, client_id=client_id)
+                    .values_list("active_contracts", "active_amount")
+                    .first()
+                )
+                if totals is not None:
+                    deltas = _new_deltas()
+                    count, amount = totals
+                    deltas[SegmentTotals, before] = [-count, -amount]
+                    deltas[SegmentTotals, after] = [count, amount]
+                    _apply(deltas, tenant_id=tenant.pk)
+    return client
 
 
 @contracts_database()

@@ -10,7 +10,14 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db.models import Count, Sum
 from django_tenants.utils import tenant_context
 
-from data_access.models import Client, ClientTotals, Contract
+from data_access.models import (
+    Client,
+    ClientCount,
+    ClientTotals,
+    Contract,
+    MonthTotals,
+    SegmentTotals,
+)
 from data_access.querying import ClientQuery
 from data_access.selectors.clients import ClientRow
 from data_access.selectors.panels import CountryTotal, Kpis, MonthCount
@@ -194,3 +201,52 @@ class PanelOracle:
             amount = sum((c["amount"] for c in signed), ZERO)
             result.append(MonthCount(month=month, contracts=len(signed), amount=amount))
         return result
+
+
+# --- Rollups: what each derived table must hold, and what it holds -----------------
+
+
+def rollups_from_base(tenant) -> dict[str, dict]:
+    """Every derived table of the tenant, recomputed by brute force from all of its
+    clients and contracts: {table: {key: value}}, zero rows left out."""
+    with tenant_context(tenant):
+        clients = {c.id: (c.country, c.is_active) for c in Client.objects.all()}
+    counts: dict = defaultdict(int)
+    for segment in clients.values():
+        counts[segment] += 1
+    totals: dict = defaultdict(lambda: (0, ZERO))
+    segments: dict = defaultdict(lambda: (0, ZERO))
+    months: dict = defaultdict(lambda: (0, ZERO))
+    for contract in Contract.unscoped.filter(tenant_id=tenant.pk):
+        month = contract.signed_on.replace(day=1)
+        months[month] = (months[month][0] + 1, months[month][1] + contract.amount)
+        if contract.is_active:
+            n, amount = totals[contract.client_id]
+            totals[contract.client_id] = (n + 1, amount + contract.amount)
+            if (segment := clients.get(contract.client_id)) is not None:
+                n, amount = segments[segment]
+                segments[segment] = (n + 1, amount + contract.amount)
+    return {
+        "client_count": dict(counts),
+        "client_totals": dict(totals),
+        "segment_totals": dict(segments),
+        "month_totals": dict(months),
+    }
+
+
+def stored_rollups(tenant) -> dict[str, dict]:
+    """The derived tables as stored, in rollups_from_base's shape."""
+    with tenant_context(tenant):
+        counts = {(r.country, r.is_active): r.clients for r in ClientCount.objects.all()}
+    return {
+        "client_count": counts,
+        "client_totals": kept_totals(tenant),
+        "segment_totals": {
+            (r.country, bool(r.client_active)): (r.active_contracts, r.active_amount)
+            for r in SegmentTotals.objects.filter(tenant_id=tenant.pk)
+        },
+        "month_totals": {
+            r.month: (r.contracts, r.amount)
+            for r in MonthTotals.objects.filter(tenant_id=tenant.pk)
+        },
+    }

@@ -23,7 +23,14 @@ from django.db.models.functions import Cast, Coalesce
 from django_tenants.utils import tenant_context
 
 from data_access.boundary import contracts_database
-from data_access.models import Client, ClientTotals, Contract
+from data_access.models import (
+    Client,
+    ClientCount,
+    ClientTotals,
+    Contract,
+    MonthTotals,
+    SegmentTotals,
+)
 from tenancy.models import Tenant
 
 MYSQL = settings.CONTRACTS_DATABASE
@@ -41,6 +48,8 @@ CountryRow = tuple[str, int, int, Decimal]
 # (first day of the month, contracts signed, their amount)
 MonthRow = tuple[datetime.date, int, Decimal]
 NO_CONTRACTS = (0, 0)
+# (country, client is_active): the key of ClientCount and SegmentTotals rows.
+Segment = tuple[str, bool]
 
 
 def cents_to_decimal(cents: int) -> Decimal:
@@ -297,3 +306,110 @@ def totals_by_country(*, tenant: Tenant, client_ids: ClientIds = None) -> list[C
     ids = ids_list(client_ids)
     countries = client_countries(tenant=tenant, client_ids=ids)
     return join_by_country(countries, client_cents(tenant=tenant, client_ids=ids))
+
+
+# --- Rollups: read in time that does not grow with the tenant -----------------------
+
+
+def in_segment(segment: Segment, *, country: str | None, active: bool | None) -> bool:
+    return (country is None or segment[0] == country) and (active is None or segment[1] == active)
+
+
+def client_count_segments(*, tenant: Tenant) -> dict[Segment, int]:
+    """{(country, active): clients} from ClientCount (one row per pair in use)."""
+    with tenant_context(tenant):
+        return {
+            (country, active): n
+            for country, active, n in ClientCount.objects.values_list(
+                "country", "is_active", "clients"
+            )
+        }
+
+
+def counted_clients(*, tenant: Tenant, country: str | None, active: bool | None) -> int:
+    """Clients of the tenant in this country (any when None) and active state."""
+    return sum(
+        n
+        for segment, n in client_count_segments(tenant=tenant).items()
+        if in_segment(segment, country=country, active=active)
+    )
+
+
+@contracts_database()
+def segment_cents(*, tenant: Tenant) -> dict[Segment, tuple[int, int]]:
+    """{(country, client active): (active contracts, cents)} from SegmentTotals."""
+    rows = (
+        SegmentTotals.objects.using(MYSQL)
+        .filter(tenant_id=tenant.pk)
+        .annotate(cents=CENTS)
+        .values_list("country", "client_active", "active_contracts", "cents")
+    )
+    return {(country, bool(active)): (n, cents) for country, active, n, cents in rows}
+
+
+@contracts_database()
+def month_totals(*, tenant: Tenant, months: int, today: datetime.date | None) -> list[MonthRow]:
+    """signed_per_month of the whole tenant, from MonthTotals: `months` rows at most."""
+    start, end = month_window(months=months, today=today)
+    rows = (
+        MonthTotals.objects.using(MYSQL)
+        .filter(tenant_id=tenant.pk, month__gte=start, month__lt=end)
+        .order_by("month")
+        .values_list("month", "contracts", "amount")
+    )
+    return list(rows)
+
+
+# --- Rollups recomputed from the base rows (check_integrity; O(tenant)) -------------
+
+
+def client_count_segments_from_clients(*, tenant: Tenant) -> dict[Segment, int]:
+    with tenant_context(tenant):
+        rows = (
+            Client.objects.values("country", "is_active")
+            .annotate(n=Count("id"))
+            .order_by()
+            .values_list("country", "is_active", "n")
+        )
+        return {(country, active): n for country, active, n in rows}
+
+
+def segment_cents_from_contracts(*, tenant: Tenant) -> dict[Segment, tuple[int, int]]:
+    """What SegmentTotals must hold: the active totals of existing clients, summed
+    per (country, active) of the client."""
+    with tenant_context(tenant):
+        segments = {
+            client_id: (country, active)
+            for client_id, country, active in Client.objects.values_list(
+                "id", "country", "is_active"
+            )
+        }
+    result: dict[Segment, tuple[int, int]] = {}
+    for client_id, (n, cents) in active_totals_by_client(tenant=tenant).items():
+        if (segment := segments.get(client_id)) is not None:
+            count, total = result.get(segment, NO_CONTRACTS)
+            result[segment] = (count + n, total + cents)
+    return result
+
+
+@contracts_database()
+def month_totals_from_contracts(*, tenant: Tenant) -> list[MonthRow]:
+    """What MonthTotals must hold: every month with signings, from the contracts."""
+    days = (
+        contracts_of(tenant, None)
+        .values("signed_on")
+        .annotate(n=Count("id"), total=Sum("amount"))
+        .order_by("signed_on")
+        .values_list("signed_on", "n", "total")
+    )
+    return by_month(days)
+
+
+@contracts_database()
+def stored_month_totals(*, tenant: Tenant) -> list[MonthRow]:
+    return list(
+        MonthTotals.objects.using(MYSQL)
+        .filter(tenant_id=tenant.pk)
+        .order_by("month")
+        .values_list("month", "contracts", "amount")
+    )

@@ -37,6 +37,7 @@ from django_tenants.utils import tenant_context
 from data_access.boundary import ContractsUnavailable
 from data_access.models import Client
 from data_access.querying import ClientQuery, ResultPage
+from data_access.selectors import aggregates
 from data_access.selectors.aggregates import (
     NO_CONTRACTS,
     Cents,
@@ -106,6 +107,16 @@ def filtered_clients(query: ClientQuery) -> QuerySet[Client]:
     return clients
 
 
+def matching_count(query: ClientQuery, clients: QuerySet[Client], tenant: Tenant) -> int:
+    """How many clients pass the query's client filters: from ClientCount (a row
+    per country and active state) when there is no search, else counted."""
+    if query.search:
+        return clients.count()
+    return aggregates.counted_clients(
+        tenant=tenant, country=query.country or None, active=query.active
+    )
+
+
 def _ordered(clients: QuerySet[Client], query: ClientQuery) -> QuerySet[Client]:
     return clients.order_by(*query.column.ordering(descending=query.descending))
 
@@ -136,7 +147,7 @@ def _rows(ids: list[int], clients: dict[int, dict], totals: Cents | None) -> lis
 
 def _page_by_client_columns(query: ClientQuery, tenant: Tenant) -> ClientPage:
     clients = filtered_clients(query)
-    count = clients.count()
+    count = matching_count(query, clients, tenant)
     ordered = _ordered(clients, query)
     window = slice(query.offset, query.offset + query.page_size)
     if query.offset < DEEP_OFFSET:
@@ -200,7 +211,7 @@ def _page_by_totals_walk(query: ClientQuery, tenant: Tenant) -> ClientPage:
     """Clients with contracts in MySQL's index order; those without (total 0)
     after them when descending, before them when ascending, ordered by id."""
     clients = filtered_clients(query)
-    count = clients.count()
+    count = matching_count(query, clients, tenant)
     if query.has_client_filters and count <= SMALL_MATCH:
         # A narrow filter would make the walk read far down the index: joining
         # the few matching ids' totals is cheaper.

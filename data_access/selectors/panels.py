@@ -4,9 +4,13 @@ contracts signed per month and orphan contracts.
 Every panel answers for the clients the ClientQuery matches (search, country,
 active, min/max total, has_contracts; its sort and page are ignored):
 
-- No filters: whole-tenant aggregates (ClientTotals, or the contract table by
-  tenant_id), never a list of ids.
-- Filters: PostgreSQL gives the matching ids (plus ClientTotals for the
+- No filters, or only country and active: the rollups (ClientCount in
+  PostgreSQL; SegmentTotals and MonthTotals in MySQL), whose size depends on
+  the number of countries and months, not on the tenant's size. The monthly
+  panel reads MonthTotals only without any filter (signings are not kept per
+  country).
+- Other filters (search, min/max total, has_contracts), which no rollup can
+  answer: PostgreSQL gives the matching ids (plus ClientTotals for the
   aggregate filters), then MySQL aggregates those ids in one query, or, past
   aggregates.MAX_IN_LIST ids, the tenant's ClientTotals are read and summed here.
 
@@ -91,6 +95,24 @@ def _select(query: ClientQuery, tenant: Tenant) -> _Selection | None:
     return _Selection(clients=kept, totals=totals)
 
 
+def _by_rollups(query: ClientQuery) -> bool:
+    """Whether the rollups answer this query's clients: country and active only."""
+    return not query.search and not query.has_aggregate_filters
+
+
+def _rollup_rows(
+    query: ClientQuery, tenant: Tenant
+) -> list[tuple[aggregates.Segment, int, int, int]]:
+    """(segment, clients, active contracts, cents) of each segment the query selects."""
+    counts = aggregates.client_count_segments(tenant=tenant)
+    totals = aggregates.segment_cents(tenant=tenant)
+    return [
+        (segment, n, *totals.get(segment, NO_CONTRACTS))
+        for segment, n in counts.items()
+        if aggregates.in_segment(segment, country=query.country or None, active=query.active)
+    ]
+
+
 def _average(total: Decimal, contracts: int) -> Decimal | None:
     if not contracts:
         return None
@@ -100,11 +122,15 @@ def _average(total: Decimal, contracts: int) -> Decimal | None:
 def kpis(query: ClientQuery, *, tenant: Tenant | None = None) -> Kpis:
     """Clients, active clients, active contracts, their total and average amount."""
     tenant = resolve_tenant(tenant)
-    selection = _select(query, tenant)
-    if selection is None:
-        clients, active_clients = aggregates.client_counts(tenant=tenant)
-        _, contracts, total = aggregates.active_totals(tenant=tenant)
+    if _by_rollups(query):
+        rows = _rollup_rows(query, tenant)
+        clients = sum(n for _, n, _, _ in rows)
+        active_clients = sum(n for (_, active), n, _, _ in rows if active)
+        contracts = sum(count for _, _, count, _ in rows)
+        total = cents_to_decimal(sum(cents for _, _, _, cents in rows))
     else:
+        selection = _select(query, tenant)
+        assert selection is not None  # _by_rollups answers the unfiltered query
         clients = len(selection.clients)
         active_clients = sum(1 for row in selection.clients if row[1])
         totals = selection.totals
@@ -141,10 +167,24 @@ def top_clients(
 def totals_by_country(query: ClientQuery, *, tenant: Tenant | None = None) -> list[CountryTotal]:
     """Per country of the matching clients: clients, active contracts and total, largest first."""
     tenant = resolve_tenant(tenant)
-    selection = _select(query, tenant)
-    if selection is None:
-        rows = aggregates.totals_by_country(tenant=tenant)
+    if _by_rollups(query):
+        clients: dict[str, int] = {}
+        contracts: dict[str, int] = {}
+        cents: dict[str, int] = {}
+        for (country, _), n, count, amount in _rollup_rows(query, tenant):
+            clients[country] = clients.get(country, 0) + n
+            contracts[country] = contracts.get(country, 0) + count
+            cents[country] = cents.get(country, 0) + amount
+        rows = sorted(
+            (
+                (country, clients[country], contracts[country], cents_to_decimal(cents[country]))
+                for country in clients
+            ),
+            key=lambda row: (-row[3], row[0]),
+        )
     else:
+        selection = _select(query, tenant)
+        assert selection is not None
         countries = {client_id: country for client_id, _, country in selection.clients}
         totals = selection.totals
         if totals is None:
@@ -167,12 +207,12 @@ def signed_per_month(
     tenant = resolve_tenant(tenant)
     today = today or datetime.date.today()
     selection = _select(query, tenant)
-    rows = aggregates.signed_per_month(
-        tenant=tenant,
-        client_ids=None if selection is None else selection.ids,
-        months=months,
-        today=today,
-    )
+    if selection is None:
+        rows = aggregates.month_totals(tenant=tenant, months=months, today=today)
+    else:
+        rows = aggregates.signed_per_month(
+            tenant=tenant, client_ids=selection.ids, months=months, today=today
+        )
     by_month = {month: (n, amount) for month, n, amount in rows}
     result = []
     for back in range(months - 1, -1, -1):

@@ -1,8 +1,9 @@
 """Each tenant's own admin, on its host: clients (PostgreSQL), contracts (MySQL),
 staff users and API tokens.
 
-Contract writes go through data_access.services (which keep ClientTotals and
-the cross-database client check honest); the admin never saves them itself.
+Client and contract writes go through data_access.services (which keep
+ClientTotals, the rollups and the cross-database client check honest); the admin
+never saves them itself.
 """
 
 from typing import Any
@@ -104,6 +105,15 @@ class ClientAdmin(DeletesThroughServices):
         if totals is None:
             return "—"
         return f"{cents_to_decimal(totals[1])} {current_tenant().currency}"
+
+    def save_model(self, request: HttpRequest, obj: Client, form: forms.ModelForm, change: bool):
+        # Through the services: a new country or active flag moves the client's
+        # contract totals between rollup rows in the same transaction.
+        fields = {name: getattr(obj, name) for name in services.CLIENT_FIELDS}
+        if change:
+            services.update_client(client_id=obj.pk, **fields)
+        else:
+            obj.pk = services.create_client(**fields).pk
 
     def delete_model(self, request: HttpRequest, obj: Client) -> None:
         services.delete_client(client_id=obj.pk)

@@ -1,14 +1,27 @@
+import contextlib
 import datetime
 from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
 from django_tenants.utils import tenant_context
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from conftest import BOTH_DATABASES
-from data_access import services
+from data_access import bulk_load, services
 from data_access.models import Client, ClientTotals, Contract
-from tests.oracle import kept_totals, totals_from_contracts
+from data_access.querying import ClientQuery
+from data_access.selectors import panels
+from data_access.selectors.clients import client_page
+from tests.helpers import TODAY
+from tests.oracle import (
+    PanelOracle,
+    kept_totals,
+    rollups_from_base,
+    stored_rollups,
+    totals_from_contracts,
+)
 
 pytestmark = pytest.mark.django_db(databases=BOTH_DATABASES)
 SIGNED = datetime.date(2026, 3, 1)
@@ -96,3 +109,128 @@ def test_a_client_with_contracts_cannot_be_deleted(in_acme, two_clients):
     services.delete_contract(contract_id=contract.pk)
     services.delete_client(client_id=ana.pk)
     assert not Client.objects.filter(pk=ana.pk).exists()
+
+
+# --- Every rollup stays exact under random write sequences ---------------------------
+
+COUNTRIES = ["CL", "BR", "ES"]
+# Each step: (operation, tenant index, then small integers the step picks with).
+steps_strategy = st.one_of(
+    st.tuples(st.just("create_client"), st.integers(0, 1), st.integers(0, 2), st.booleans()),
+    st.tuples(
+        st.just("create_contract"),
+        st.integers(0, 1),
+        st.integers(0, 99),
+        st.integers(1, 500_00),
+        st.integers(0, 3),
+        st.booleans(),
+    ),
+    st.tuples(
+        st.just("update_contract"),
+        st.integers(0, 1),
+        st.integers(0, 99),
+        st.integers(1, 500_00),
+        st.integers(0, 3),
+        st.booleans(),
+    ),
+    st.tuples(st.just("reassign"), st.integers(0, 1), st.integers(0, 99), st.integers(0, 99)),
+    st.tuples(st.just("deactivate"), st.integers(0, 1), st.integers(0, 99)),
+    st.tuples(st.just("delete_contract"), st.integers(0, 1), st.integers(0, 99)),
+    st.tuples(st.just("change_country"), st.integers(0, 1), st.integers(0, 99), st.integers(0, 2)),
+    st.tuples(st.just("toggle_client"), st.integers(0, 1), st.integers(0, 99)),
+    st.tuples(st.just("delete_client"), st.integers(0, 1), st.integers(0, 99)),
+)
+
+
+def _month(back: int) -> datetime.date:
+    return datetime.date(2026, 6 - back, 10 + back)
+
+
+def _run(step: tuple, tenants: list, serial: list[int]) -> None:
+    """One write through the services; picks past an empty list do nothing."""
+    name, which, *args = step
+    tenant = tenants[which]
+    with tenant_context(tenant):
+        clients = list(Client.objects.order_by("id").values_list("id", flat=True))
+        contracts = list(Contract.objects.order_by("id").values_list("id", flat=True))
+    if name == "create_client":
+        serial[0] += 1
+        services.create_client(
+            name=f"Client {serial[0]}",
+            email=f"c{serial[0]}@example.com",
+            country=COUNTRIES[args[0]],
+            is_active=args[1],
+            tenant=tenant,
+        )
+    elif name == "create_contract" and clients:
+        pick, cents, back, active = args
+        services.create_contract(
+            client_id=clients[pick % len(clients)],
+            title="Deal",
+            amount=Decimal(cents) / 100,
+            signed_on=_month(back),
+            is_active=active,
+            tenant=tenant,
+        )
+    elif name == "update_contract" and contracts:
+        pick, cents, back, active = args
+        services.update_contract(
+            contract_id=contracts[pick % len(contracts)],
+            amount=Decimal(cents) / 100,
+            signed_on=_month(back),
+            is_active=active,
+            tenant=tenant,
+        )
+    elif name == "reassign" and contracts and clients:
+        services.update_contract(
+            contract_id=contracts[args[0] % len(contracts)],
+            client_id=clients[args[1] % len(clients)],
+            tenant=tenant,
+        )
+    elif name == "deactivate" and contracts:
+        services.update_contract(
+            contract_id=contracts[args[0] % len(contracts)], is_active=False, tenant=tenant
+        )
+    elif name == "delete_contract" and contracts:
+        services.delete_contract(contract_id=contracts[args[0] % len(contracts)], tenant=tenant)
+    elif name == "change_country" and clients:
+        services.update_client(
+            client_id=clients[args[0] % len(clients)], country=COUNTRIES[args[1]], tenant=tenant
+        )
+    elif name == "toggle_client" and clients:
+        client_id = clients[args[0] % len(clients)]
+        with tenant_context(tenant):
+            active = Client.objects.get(pk=client_id).is_active
+        services.update_client(client_id=client_id, is_active=not active, tenant=tenant)
+    elif name == "delete_client" and clients:
+        # Refused while the client has contracts, and then nothing changes.
+        with contextlib.suppress(services.ClientHasContracts):
+            services.delete_client(client_id=clients[args[0] % len(clients)], tenant=tenant)
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(steps=st.lists(steps_strategy, min_size=1, max_size=25))
+def test_random_writes_keep_every_rollup_equal_to_the_oracle(acme, globex, steps):
+    tenants = [acme, globex]
+    for tenant in tenants:  # each example starts from empty tenants
+        bulk_load.clear_tenant(tenant=tenant)
+    serial = [0]
+    for step in steps:
+        _run(step, tenants, serial)
+    for tenant in tenants:
+        assert stored_rollups(tenant) == rollups_from_base(tenant)
+        panel_oracle = PanelOracle(tenant)
+        for query in (ClientQuery(), ClientQuery(country="CL"), ClientQuery(active=False)):
+            assert panels.kpis(query, tenant=tenant) == panel_oracle.kpis(query)
+            assert panels.totals_by_country(query, tenant=tenant) == panel_oracle.by_country(query)
+            with tenant_context(tenant):
+                assert client_page(query, tenant=tenant).paginator.count == len(
+                    panel_oracle.matching(query)
+                )
+        assert panels.signed_per_month(
+            ClientQuery(), tenant=tenant, today=TODAY
+        ) == panel_oracle.per_month(ClientQuery(), 12, TODAY)

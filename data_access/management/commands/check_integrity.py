@@ -1,10 +1,15 @@
 """Check what the databases cannot enforce across PostgreSQL and MySQL.
 
-    manage.py check_integrity [--tenant SCHEMA]
+    manage.py check_integrity [--tenant SCHEMA] [--repair]
 
 For each tenant: contracts whose client does not exist in the tenant's schema
-(orphans), and ClientTotals rows that disagree with the active contracts
-(wrong, missing or stale). Exits non-zero when it finds any.
+(orphans), ClientTotals rows that disagree with the active contracts (wrong,
+missing or stale), and rollups (ClientCount, SegmentTotals, MonthTotals) that
+disagree with the clients and contracts. Exits non-zero when it finds any.
+
+--repair rebuilds the derived tables of each tenant with problems from its
+clients and contracts, then checks again; orphan contracts are reported, never
+deleted.
 """
 
 from typing import Any
@@ -12,6 +17,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django_tenants.utils import get_public_schema_name
 
+from data_access import bulk_load
 from data_access.selectors import aggregates, panels
 from data_access.selectors.aggregates import Cents, cents_to_decimal
 from tenancy.models import Tenant
@@ -43,11 +49,66 @@ def totals_problems(*, stored: Cents, expected: Cents) -> list[str]:
     return problems
 
 
+def rollup_problems(*, name: str, stored: dict, expected: dict) -> list[str]:
+    """One line per key whose stored rollup differs from the recomputed one."""
+    return [
+        f"{name} {key}: stored {stored.get(key, 'nothing')}, base rows say "
+        f"{expected.get(key, 'nothing')}"
+        for key in sorted(stored.keys() | expected.keys(), key=str)
+        if stored.get(key) != expected.get(key)
+    ]
+
+
+def _months(rows: list) -> dict:
+    return {f"{month:%Y-%m}": (n, amount) for month, n, amount in rows}
+
+
+def problems_of(tenant: Tenant) -> tuple[list[str], bool]:
+    """(problems, whether a rebuild of the derived tables would fix some of them)."""
+    derived = totals_problems(
+        stored=aggregates.client_cents(tenant=tenant),
+        expected=aggregates.active_totals_by_client(tenant=tenant),
+    )
+    derived += rollup_problems(
+        name="client count",
+        stored=aggregates.client_count_segments(tenant=tenant),
+        expected=aggregates.client_count_segments_from_clients(tenant=tenant),
+    )
+    derived += rollup_problems(
+        name="segment totals",
+        stored=aggregates.segment_cents(tenant=tenant),
+        expected=aggregates.segment_cents_from_contracts(tenant=tenant),
+    )
+    derived += rollup_problems(
+        name="month totals",
+        stored=_months(aggregates.stored_month_totals(tenant=tenant)),
+        expected=_months(aggregates.month_totals_from_contracts(tenant=tenant)),
+    )
+    orphans = panels.orphan_contracts(tenant=tenant, fresh=True)
+    problems = list(derived)
+    if orphans.contracts:
+        shown = ", ".join(map(str, orphans.clients[:MAX_LISTED]))
+        more = (
+            f" and {len(orphans.clients) - MAX_LISTED} more"
+            if len(orphans.clients) > MAX_LISTED
+            else ""
+        )
+        problems.insert(
+            0, f"{orphans.contracts} orphan contract(s) of missing client(s) {shown}{more}"
+        )
+    return problems, bool(derived)
+
+
 class Command(BaseCommand):
-    help = "Find orphan contracts and ClientTotals rows that disagree with the contracts."
+    help = "Find orphan contracts and derived tables that disagree with the base rows."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--tenant", help="schema name (default: every tenant)")
+        parser.add_argument(
+            "--repair",
+            action="store_true",
+            help="rebuild ClientTotals and the rollups of tenants whose ones are wrong",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         tenants = Tenant.objects.exclude(schema_name=get_public_schema_name()).order_by(
@@ -59,30 +120,23 @@ class Command(BaseCommand):
                 raise CommandError(f"no tenant {options['tenant']!r}")
         failing = []
         for tenant in tenants:
-            orphans = panels.orphan_contracts(tenant=tenant, fresh=True)
-            problems = totals_problems(
-                stored=aggregates.client_cents(tenant=tenant),
-                expected=aggregates.active_totals_by_client(tenant=tenant),
-            )
-            if orphans.contracts:
-                shown = ", ".join(map(str, orphans.clients[:MAX_LISTED]))
-                more = (
-                    f" and {len(orphans.clients) - MAX_LISTED} more"
-                    if len(orphans.clients) > MAX_LISTED
-                    else ""
-                )
-                problems.insert(
-                    0,
-                    f"{orphans.contracts} orphan contract(s) of missing client(s) {shown}{more}",
+            problems, repairable = problems_of(tenant)
+            if problems:
+                self._report(tenant, problems)
+            if repairable and options["repair"]:
+                bulk_load.rebuild_rollups(tenant=tenant)
+                problems, _ = problems_of(tenant)
+                self.stdout.write(
+                    f"{tenant.schema_name}: derived tables rebuilt, {len(problems)} problem(s) left"
                 )
             if problems:
                 failing.append(tenant.schema_name)
-                self.stdout.write(
-                    self.style.ERROR(f"{tenant.schema_name}: {len(problems)} problem(s)")
-                )
-                for problem in problems:
-                    self.stdout.write(f"  {problem}")
             else:
                 self.stdout.write(self.style.SUCCESS(f"{tenant.schema_name}: ok"))
         if failing:
             raise CommandError(f"integrity problems in {', '.join(failing)}")
+
+    def _report(self, tenant: Tenant, problems: list[str]) -> None:
+        self.stdout.write(self.style.ERROR(f"{tenant.schema_name}: {len(problems)} problem(s)"))
+        for problem in problems:
+            self.stdout.write(f"  {problem}")

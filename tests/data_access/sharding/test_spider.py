@@ -65,10 +65,10 @@ def test_a_contract_and_its_totals_commit_together_on_the_shard_or_not_at_all(mo
         client_id=client.pk, title="kept", amount=Decimal("5.00"), signed_on=SIGNED, tenant=acme
     )
 
-    def fail(**kwargs):
+    def fail(*args, **kwargs):
         raise DatabaseError("the totals write failed")
 
-    monkeypatch.setattr(services, "_add_to_totals", fail)
+    monkeypatch.setattr(services, "_apply", fail)
     with pytest.raises(ContractsUnavailable, match="totals write failed"):
         services.create_contract(
             client_id=client.pk, title="lost", amount=Decimal("7.00"), signed_on=SIGNED, tenant=acme

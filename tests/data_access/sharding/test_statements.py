@@ -5,7 +5,14 @@ from data_access.models import Contract
 from data_access.sharding.statements import Kind, classify, tenant_keyed_tables
 from tests.helpers import CrossTenantStatement, StatementAudit
 
-TABLES = frozenset({"data_access_contract", "data_access_clienttotals"})
+TABLES = frozenset(
+    {
+        "data_access_contract",
+        "data_access_clienttotals",
+        "data_access_segmenttotals",
+        "data_access_monthtotals",
+    }
+)
 C = "`data_access_contract`"
 T = "`data_access_clienttotals`"
 

@@ -13,6 +13,7 @@ from conftest import BOTH_DATABASES, STAFF_PASSWORD
 from data_access import services
 from data_access.models import Client, ClientTotals, Contract
 from tests.helpers import contracts_down
+from tests.oracle import rollups_from_base, stored_rollups
 
 pytestmark = pytest.mark.django_db(databases=BOTH_DATABASES)
 
@@ -198,3 +199,34 @@ def test_a_client_is_not_deleted_while_its_contracts_cannot_be_checked(acme):
         assert Client.objects.filter(pk=client.pk).exists()
     page = browser.get(response["Location"]).content.decode()
     assert "whether this client has contracts cannot be checked" in page
+
+
+def client_form(**changes: str) -> dict[str, str]:
+    return {
+        "name": "Ana Lima",
+        "email": "ana.lima@example.com",
+        "country": "CL",
+        "is_active": "on",
+        "created_at_0": "2026-01-05",
+        "created_at_1": "10:00:00",
+        **changes,
+    }
+
+
+def test_client_saves_go_through_the_services_and_keep_the_rollups(acme):
+    browser = admin_browser("acme.localhost")
+    response = browser.post(f"{CLIENTS}add/", client_form())
+    assert response.status_code == 302, response.content
+    with tenant_context(acme):
+        client = Client.objects.get(email="ana.lima@example.com")
+    services.create_contract(
+        client_id=client.pk,
+        title="deal",
+        amount=Decimal("40.00"),
+        signed_on=datetime.date(2026, 2, 1),
+        tenant=acme,
+    )
+    response = browser.post(f"{CLIENTS}{client.pk}/change/", client_form(country="BR"))
+    assert response.status_code == 302, response.content
+    assert stored_rollups(acme) == rollups_from_base(acme)
+    assert stored_rollups(acme)["segment_totals"] == {("BR", True): (1, Decimal("40.00"))}

@@ -4,10 +4,13 @@ from decimal import Decimal
 
 import pytest
 from django.core.management import CommandError, ManagementUtility, call_command
+from django.db.models import F
+from django_tenants.utils import tenant_context
 
 from conftest import BOTH_DATABASES
-from data_access.models import ClientTotals, Contract
+from data_access.models import ClientCount, ClientTotals, Contract, MonthTotals, SegmentTotals
 from tests.helpers import make_book
+from tests.oracle import rollups_from_base, stored_rollups
 
 pytestmark = pytest.mark.django_db(databases=BOTH_DATABASES)
 
@@ -50,8 +53,11 @@ def test_orphan_contracts_fail_only_their_tenant(both):
             is_active=False,
         )
     out = _check_fails()
-    assert "acme: 1 problem(s)" in out
+    # The orphans, and the month they were signed in, which MonthTotals misses
+    # because they bypassed the services.
+    assert "acme: 2 problem(s)" in out
     assert "2 orphan contract(s) of missing client(s) 424242" in out
+    assert "month totals 2026-01" in out
     assert "globex: ok" in out
     _check("--tenant=globex")  # no error for the clean tenant alone
 
@@ -92,3 +98,46 @@ def test_exit_status_is_non_zero_from_the_command_line(both):
     with pytest.raises(SystemExit) as exit_info:
         ManagementUtility(["manage.py", "check_integrity", "--tenant=acme"]).execute()
     assert exit_info.value.code == 1
+
+
+def test_rollups_broken_by_hand_are_found_and_repaired(both):
+    acme, globex = both
+    with tenant_context(acme):
+        ClientCount.objects.filter(country="CL", is_active=True).update(clients=F("clients") + 1)
+    segment = SegmentTotals.objects.filter(tenant_id=acme.pk).order_by("country").first()
+    SegmentTotals.objects.filter(
+        tenant_id=acme.pk, country=segment.country, client_active=segment.client_active
+    ).delete()
+    month = MonthTotals.objects.filter(tenant_id=acme.pk).order_by("month").first()
+    MonthTotals.objects.filter(tenant_id=acme.pk, month=month.month).update(
+        amount=F("amount") - Decimal("0.01")
+    )
+    ClientTotals.objects.filter(tenant_id=acme.pk).order_by("client_id").first().delete()
+    out = _check_fails("--tenant=acme")
+    assert "acme: 4 problem(s)" in out
+    assert "client count ('CL', True)" in out
+    assert f"segment totals {(segment.country, segment.client_active)}: stored nothing" in out
+    assert f"month totals {month.month:%Y-%m}" in out
+    assert "totals row missing" in out
+    assert rollups_from_base(globex) == stored_rollups(globex)  # untouched
+
+    out = _check("--tenant=acme", "--repair")
+    assert "acme: derived tables rebuilt, 0 problem(s) left" in out and "acme: ok" in out
+    assert rollups_from_base(acme) == stored_rollups(acme)
+    assert "acme: ok" in _check("--tenant=acme")
+
+
+def test_repair_leaves_orphans_reported(both):
+    acme, _ = both
+    Contract.unscoped.create(
+        tenant_id=acme.pk,
+        client_id=77_777,
+        title="Orphan",
+        amount=Decimal("3.00"),
+        signed_on=datetime.date(2026, 2, 1),
+    )
+    out = io.StringIO()
+    with pytest.raises(CommandError, match="integrity problems in acme"):
+        call_command("check_integrity", "--tenant=acme", "--repair", stdout=out)
+    assert "derived tables rebuilt, 1 problem(s) left" in out.getvalue()
+    assert "1 orphan contract(s) of missing client(s) 77777" in out.getvalue()
