@@ -27,6 +27,7 @@ from data_access.boundary import ContractsUnavailable
 from data_access.models import Client
 from data_access.querying import ClientQuery, InvalidQuery
 from data_access.selectors import panels
+from data_access.selectors.audit import client_trail
 from data_access.selectors.clients import client_page, client_rows
 from data_access.selectors.contracts import client_contracts, contract_page
 from tenancy.models import Country, Tenant
@@ -148,6 +149,7 @@ def client_detail(request: HttpRequest, client_id: int) -> HttpResponse:
         "country": Country.objects.filter(code=client.country).first(),
         "history": history,
         "limit": DETAIL_CONTRACTS_LIMIT,
+        "trail": client_trail(client_id=client.pk, tenant=request.tenant),
     }
     return render(request, "dashboard/client_detail.html", context)
 

@@ -12,6 +12,7 @@ from django.db.models.functions import Collate
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from data_access.history import ContractHistoryRecords, tracked
 from data_access.tenants import current_tenant
 
 # Sorting by text uses code-point order, identical on every PostgreSQL server.
@@ -24,6 +25,8 @@ class Client(models.Model):
     country = models.CharField(_("country"), max_length=2, help_text=_("ISO 3166 code"))
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    history = tracked()
 
     class Meta:
         verbose_name = _("client")
@@ -63,6 +66,7 @@ class Contract(models.Model):
 
     objects = TenantContractManager()
     unscoped = models.Manager()
+    history = tracked(ContractHistoryRecords)
 
     class Meta:
         verbose_name = _("contract")

@@ -3,7 +3,8 @@
 Rules:
 - a contract's client must exist in the contract's tenant;
 - a client with contracts cannot be deleted (ClientHasContracts);
-- ClientTotals changes in the same MySQL transaction as the contract.
+- ClientTotals and the audit trail (data_access.audit) change in the same MySQL
+  transaction as the contract.
 
 MySQL failures surface as ContractsUnavailable (data_access.boundary), with
 nothing written.
@@ -22,6 +23,7 @@ from django.db.models import F, QuerySet
 from django.utils.translation import gettext as _
 from django_tenants.utils import tenant_context
 
+from data_access.audit import Kind, record_contracts
 from data_access.boundary import contracts_database
 from data_access.models import Client, ClientTotals, Contract
 from data_access.selectors.panels import forget_orphan_contracts
@@ -94,6 +96,7 @@ def create_contract(
         _lock_client(client_id)
         with contracts_database(), transaction.atomic(using=MYSQL):
             contract.save(using=MYSQL)
+            record_contracts([contract], kind=Kind.CREATED)
             count, total = _active_share(contract)
             _add_to_totals(tenant_id=tenant.pk, client_id=client_id, contracts=count, amount=total)
     forget_orphan_contracts(tenant=tenant)
@@ -133,6 +136,7 @@ def update_contract(
         _this_contract(contract, tenant).update(
             **{field: getattr(contract, field) for field in changes}
         )
+        record_contracts([contract], kind=Kind.CHANGED)
         _add_to_totals(
             tenant_id=tenant.pk,
             client_id=before_client,
@@ -157,6 +161,7 @@ def delete_contract(*, contract_id: int, tenant: Tenant | None = None) -> None:
         )
         count, total = _active_share(contract)
         _this_contract(contract, tenant).delete()
+        record_contracts([contract], kind=Kind.DELETED)
         _add_to_totals(
             tenant_id=tenant.pk, client_id=contract.client_id, contracts=-count, amount=-total
         )

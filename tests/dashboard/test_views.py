@@ -17,9 +17,10 @@ from django_tenants.utils import tenant_context
 
 from conftest import BOTH_DATABASES, STAFF_PASSWORD
 from data_access import services
+from data_access.history import acting_as
 from data_access.models import Client
 from tenancy.models import Country
-from tests.helpers import ACME, GLOBEX, contracts_down, logged_in, make_clients
+from tests.helpers import ACME, GLOBEX, TODAY, contracts_down, logged_in, make_clients
 
 pytestmark = pytest.mark.django_db(databases=BOTH_DATABASES)
 
@@ -433,3 +434,22 @@ def test_pages_speak_the_chosen_language(acme_clients, acme_browser, language, h
     html = text(acme_browser.get("/"))
     assert f'<html lang="{language}">' in html
     assert f"<h1>{heading}</h1>" in html and export in html
+
+
+# --- The client's change history --------------------------------------------------
+
+
+def test_the_client_detail_shows_the_clients_and_its_contracts_changes(acme, acme_browser):
+    client = make_clients(acme, [("Ana", "CL", True, 1, [("10.00", True)])])[0]
+    with tenant_context(acme), acting_as(User.objects.get(username="staff")):
+        contract = services.create_contract(
+            client_id=client.pk, title="Extra", amount=Decimal("1.00"), signed_on=TODAY
+        )
+        services.update_contract(contract_id=contract.pk, amount=Decimal("12.50"))
+    html = acme_browser.get(f"/clients/{client.pk}/").content.decode()
+    assert "Change history" in html
+    # Newest first: the change, the two contracts created, the client created.
+    assert re.findall(r'data-model="(\w+)" data-kind="(.)"', html) == [
+        ("contract", "~"), ("contract", "+"), ("contract", "+"), ("client", "+"),
+    ]  # fmt: skip
+    assert "<del>1.00</del> → <ins>12.50</ins>" in html and "staff" in html
