@@ -20,6 +20,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, QuerySet
+from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 from django_tenants.utils import tenant_context
 
@@ -190,3 +191,95 @@ def delete_client(*, client_id: int, tenant: Tenant | None = None) -> None:
             )
         client.delete()
     forget_orphan_contracts(tenant=tenant)
+
+
+# --- Imports: every row checked first, then all written in one transaction ------------
+
+
+class RowsRejected(ValidationError):
+    """Rows that cannot be written: {row index: {field: [messages]}}; nothing was written."""
+
+    def __init__(self, errors: dict[int, dict[str, list[str]]]) -> None:
+        super().__init__(_("Some rows cannot be imported."), code="rows_rejected")
+        self.row_errors = errors
+
+
+def _row_errors(instances: list, *, exclude: list[str] | None = None) -> dict[int, dict]:
+    errors = {}
+    for index, instance in enumerate(instances):
+        try:
+            instance.full_clean(exclude=exclude, validate_unique=False)
+        except ValidationError as error:
+            errors[index] = error.message_dict
+    return errors
+
+
+def create_clients(
+    *, rows: list[dict], tenant: Tenant | None = None, dry_run: bool = False
+) -> list[Client]:
+    """Create clients (name, email, country, is_active): all of them in one
+    transaction, or none (RowsRejected lists every row's errors)."""
+    tenant = resolve_tenant(tenant)
+    with tenant_context(tenant), transaction.atomic():
+        clients = [Client(**row) for row in rows]
+        errors = _row_errors(clients)
+        emails = [client.email.lower() for client in clients]
+        # Case-insensitively, as mail servers compare addresses in practice.
+        taken = set(
+            Client.objects.annotate(lowered=Lower("email"))
+            .filter(lowered__in=emails)
+            .values_list("lowered", flat=True)
+        )
+        seen: set[str] = set()
+        for index, email in enumerate(emails):
+            if email in taken or email in seen:
+                errors.setdefault(index, {}).setdefault("email", []).append(
+                    _("A client with this email already exists.")
+                )
+            seen.add(email)
+        if errors:
+            raise RowsRejected(errors)
+        if not dry_run:
+            for client in clients:
+                client.save()  # one by one: each save writes the client's history
+    return clients
+
+
+def create_contracts(
+    *, rows: list[dict], tenant: Tenant | None = None, dry_run: bool = False
+) -> list[Contract]:
+    """Create contracts (client_id, title, amount, signed_on, is_active): all in one
+    MySQL transaction with their totals and history, or none (RowsRejected)."""
+    tenant = resolve_tenant(tenant)
+    contracts = [Contract(tenant_id=tenant.pk, **row) for row in rows]
+    errors = _row_errors(contracts)
+    with tenant_context(tenant), transaction.atomic():
+        wanted = {contract.client_id for contract in contracts}
+        # Locked until MySQL commits: none of these clients can be deleted meanwhile.
+        known = set(
+            Client.objects.select_for_update().filter(pk__in=wanted).values_list("pk", flat=True)
+        )
+        for index, contract in enumerate(contracts):
+            if contract.client_id is not None and contract.client_id not in known:
+                errors.setdefault(index, {}).setdefault("client_id", []).append(
+                    _("Client %(id)s does not exist in this tenant.") % {"id": contract.client_id}
+                )
+        if errors:
+            raise RowsRejected(errors)
+        if dry_run:
+            return contracts
+        with contracts_database(), transaction.atomic(using=MYSQL):
+            deltas: dict[int, list] = {}
+            for contract in contracts:
+                contract.save(using=MYSQL)
+                count, total = _active_share(contract)
+                delta = deltas.setdefault(contract.client_id, [0, Decimal(0)])
+                delta[0] += count
+                delta[1] += total
+            record_contracts(contracts, kind=Kind.CREATED)
+            for client_id, (count, total) in deltas.items():
+                _add_to_totals(
+                    tenant_id=tenant.pk, client_id=client_id, contracts=count, amount=total
+                )
+    forget_orphan_contracts(tenant=tenant)
+    return contracts
