@@ -10,4 +10,6 @@ urlpatterns = [
     path("clients/<int:client_id>/", views.client_detail, name="client_detail"),
     path("contracts/", views.contracts, name="contracts"),
     path("import/", views.import_csv, name="import"),
+    path("views/save/", views.save_view, name="save_view"),
+    path("views/<int:view_id>/delete/", views.delete_view, name="delete_view"),
 ]

@@ -16,11 +16,12 @@ from urllib.parse import urlsplit
 from django import forms
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
 from django_htmx.http import push_url, trigger_client_event
 
 from dashboard import imports
@@ -30,8 +31,9 @@ from dashboard.exports import client_csv_lines, csv_download
 from dashboard.forms import ClientFilterForm, ContractFilterForm
 from dashboard.querystrings import querystring
 from dashboard.tables import ClientTable, ContractTable
+from data_access import services
 from data_access.boundary import ContractsUnavailable
-from data_access.models import Client
+from data_access.models import Client, SavedView
 from data_access.querying import ClientQuery, InvalidQuery
 from data_access.selectors import panels
 from data_access.selectors.audit import client_trail
@@ -271,3 +273,48 @@ def import_csv(request: HttpRequest) -> HttpResponse:
             ]
             status = 503
     return render(request, "dashboard/import.html", context, status=status)
+
+
+# --- Saved views ------------------------------------------------------------------
+
+
+class SaveViewForm(forms.Form):
+    table = forms.ChoiceField(choices=[(key, key) for key in services.SAVED_VIEW_TABLES])
+    name = forms.CharField(max_length=100)
+    shared = forms.BooleanField(required=False)
+    query = forms.CharField(required=False, max_length=2000)
+
+
+SAVED_VIEW_PAGES = {"clients": "dashboard:home", "contracts": "dashboard:contracts"}
+
+
+@staff_view
+@require_POST
+def save_view(request: HttpRequest) -> HttpResponse:
+    """Save the current filters and sort under a name, then open the saved view."""
+    form = SaveViewForm(request.POST)
+    if form.is_valid():
+        try:
+            view = services.save_view(
+                owner=request.user,
+                table=form.cleaned_data["table"],
+                name=form.cleaned_data["name"],
+                params=QueryDict(form.cleaned_data["query"]).dict(),
+                shared=form.cleaned_data["shared"],
+            )
+        except ValidationError as error:
+            return HttpResponse(" ".join(error.messages), status=400, content_type="text/plain")
+        url = reverse(SAVED_VIEW_PAGES[view.table])
+        return HttpResponseRedirect(f"{url}?{view.params}" if view.params else url)
+    messages = " ".join(m for field in form.errors.values() for m in field)
+    return HttpResponse(messages, status=400, content_type="text/plain")
+
+
+@staff_view
+@require_POST
+def delete_view(request: HttpRequest, view_id: int) -> HttpResponse:
+    try:
+        services.delete_saved_view(view_id=view_id, user=request.user)
+    except SavedView.DoesNotExist:
+        raise Http404 from None
+    return HttpResponseRedirect(request.META.get("HTTP_REFERER") or reverse("dashboard:home"))

@@ -6,6 +6,7 @@ honest by `data_access.services` (see `check_integrity`).
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models.functions import Collate
@@ -123,3 +124,27 @@ class ClientTotals(models.Model):
 
     def __str__(self) -> str:
         return f"client {self.client_id}: {self.active_contracts}, {self.active_amount}"
+
+
+class SavedView(models.Model):
+    """A named set of filters and sort of a table (clients or contracts), kept in
+    the tenant's schema: its owner's, or every staff member's when shared."""
+
+    table = models.CharField(_("table"), max_length=20)
+    name = models.CharField(_("name"), max_length=100)
+    params = models.CharField(_("filters and sort"), max_length=2000, blank=True)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    shared = models.BooleanField(_("shared with the staff"), default=False)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("saved view")
+        verbose_name_plural = _("saved views")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["owner", "table", "name"], name="saved_view_name_per_owner"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name

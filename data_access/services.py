@@ -14,9 +14,12 @@ cannot be added to a client that is being deleted.
 """
 
 import datetime
+from collections.abc import Mapping
 from decimal import Decimal
+from urllib.parse import urlencode
 
 from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, QuerySet
@@ -26,7 +29,8 @@ from django_tenants.utils import tenant_context
 
 from data_access.audit import Kind, record_contracts
 from data_access.boundary import contracts_database
-from data_access.models import Client, ClientTotals, Contract
+from data_access.models import Client, ClientTotals, Contract, SavedView
+from data_access.querying import ClientQuery, ContractQuery, InvalidQuery
 from data_access.selectors.panels import forget_orphan_contracts
 from data_access.tenants import resolve_tenant
 from tenancy.models import Tenant
@@ -283,3 +287,37 @@ def create_contracts(
                 )
     forget_orphan_contracts(tenant=tenant)
     return contracts
+
+
+# --- Saved views -------------------------------------------------------------------
+
+SAVED_VIEW_TABLES = {"clients": ClientQuery, "contracts": ContractQuery}
+
+
+def save_view(
+    *, owner: AbstractBaseUser, table: str, name: str, params: Mapping[str, str], shared: bool
+) -> SavedView:
+    """Name a table's filters and sort (not its page) for its owner, or for every
+    staff member of the tenant when shared; the same name again replaces it."""
+    if table not in SAVED_VIEW_TABLES:
+        raise ValidationError({"table": _("Unknown table.")}, code="unknown_table")
+    try:
+        query = SAVED_VIEW_TABLES[table].parse(params)
+    except InvalidQuery as invalid:
+        raise ValidationError(invalid.errors, code="invalid_query") from invalid
+    kept = {key: value for key, value in query.to_params().items() if key != "page"}
+    view = SavedView(owner_id=owner.pk, table=table, name=name.strip(), shared=shared)
+    view.params = urlencode(kept)
+    view.full_clean(exclude=["owner"], validate_unique=False)
+    saved, _created = SavedView.objects.update_or_create(
+        owner_id=owner.pk,
+        table=table,
+        name=view.name,
+        defaults={"params": view.params, "shared": shared},
+    )
+    return saved
+
+
+def delete_saved_view(*, view_id: int, user: AbstractBaseUser) -> None:
+    """Only its owner deletes a view; anyone else's attempt is a DoesNotExist."""
+    SavedView.objects.get(pk=view_id, owner_id=user.pk).delete()

@@ -18,7 +18,7 @@ from django_tenants.utils import tenant_context
 from conftest import BOTH_DATABASES, STAFF_PASSWORD
 from data_access import services
 from data_access.history import acting_as
-from data_access.models import Client
+from data_access.models import Client, SavedView
 from tenancy.models import Country
 from tests.helpers import ACME, GLOBEX, TODAY, contracts_down, logged_in, make_clients
 
@@ -453,3 +453,27 @@ def test_the_client_detail_shows_the_clients_and_its_contracts_changes(acme, acm
         ("contract", "~"), ("contract", "+"), ("contract", "+"), ("client", "+"),
     ]  # fmt: skip
     assert "<del>1.00</del> → <ins>12.50</ins>" in html and "staff" in html
+
+
+# --- Saved views -----------------------------------------------------------------
+
+
+def test_saving_a_view_then_opening_it_from_the_menu(acme, globex, acme_browser):
+    response = acme_browser.post(
+        "/views/save/",
+        {"table": "contracts", "name": "Active", "shared": "on", "query": "status=active&page=2"},
+    )
+    assert response.status_code == 302 and response["Location"] == "/contracts/?status=active"
+    menu = acme_browser.get("/contracts/").content.decode()
+    assert 'href="/contracts/?status=active">Active</a>' in menu
+    assert ">Active</a>" not in acme_browser.get("/").content.decode()  # the clients' menu
+    assert ">Active</a>" not in logged_in(GLOBEX).get("/contracts/").content.decode()
+    bad = acme_browser.post("/views/save/", {"table": "clients", "name": "x", "query": "sort=zz"})
+    assert bad.status_code == 400
+    assert acme_browser.get("/views/save/").status_code == 405
+    with tenant_context(acme):
+        view_id = SavedView.objects.get().pk
+    assert logged_in(GLOBEX).post(f"/views/{view_id}/delete/").status_code == 404
+    assert acme_browser.post(f"/views/{view_id}/delete/").status_code == 302
+    with tenant_context(acme):
+        assert not SavedView.objects.exists()
