@@ -1,18 +1,13 @@
 """CSV imports: every row error by line and field, then all rows written or none."""
 
-import datetime
 from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.core.files.uploadedfile import SimpleUploadedFile
-from django_tenants.utils import tenant_context
 
 from conftest import BOTH_DATABASES
 from dashboard import imports
-from data_access import services
 from data_access.models import Client, ClientTotals, Contract
-from tests.helpers import ACME, GLOBEX, logged_in
 from tests.oracle import kept_totals, totals_from_contracts
 
 pytestmark = pytest.mark.django_db(databases=BOTH_DATABASES)
@@ -86,58 +81,3 @@ def test_contracts_are_written_all_or_none_with_totals_and_history(in_acme, ana)
     assert ClientTotals.objects.get(tenant_id=in_acme.pk).active_amount == Decimal("10.00")
     assert kept_totals(in_acme) == totals_from_contracts(in_acme)
     assert Contract.history.filter(tenant_id=in_acme.pk, history_type="+").count() == 2
-
-
-def test_the_services_refuse_every_bad_row_before_writing(in_acme, ana):
-    rows = [
-        {"client_id": ana.pk, "title": "ok", "amount": Decimal(1), "signed_on": datetime.date.today()},
-        {"client_id": ana.pk, "title": "", "amount": Decimal(-1), "signed_on": datetime.date.today()},
-    ]  # fmt: skip
-    with pytest.raises(services.RowsRejected) as rejected:
-        services.create_contracts(rows=rows)
-    assert set(rejected.value.row_errors) == {1}
-    assert {"title", "amount"} <= set(rejected.value.row_errors[1])
-    assert not Contract.objects.exists()
-
-
-def upload(text: str, name: str = "rows.csv") -> SimpleUploadedFile:
-    return SimpleUploadedFile(name, text.encode(), content_type="text/csv")
-
-
-def test_the_page_previews_then_writes_on_confirmation(acme, globex):
-    browser = logged_in(ACME)
-    text = "name,email,country\nNicolás,nico@example.com,CL\nBea,bea@example.com,ES\n"
-    preview = browser.post("/import/", {"kind": "clients", "file": upload(text)})
-    assert preview.status_code == 200
-    html = preview.content.decode()
-    assert "2 rows are ready to import" in html
-    token = html.split('name="token" value="')[1].split('"')[0]
-    with tenant_context(acme):
-        assert not Client.objects.exists()
-    # Another tenant's staff cannot confirm this preview.
-    other = logged_in(GLOBEX).post("/import/", {"kind": "clients", "token": token})
-    assert other.status_code == 400 and "expired" in other.content.decode()
-    done = browser.post("/import/", {"kind": "clients", "token": token})
-    assert done.status_code == 200 and "2 rows imported" in done.content.decode()
-    with tenant_context(acme):
-        assert sorted(Client.objects.values_list("name", flat=True)) == ["Bea", "Nicolás"]
-        assert Client.history.filter(history_type="+").count() == 2
-    with tenant_context(globex):
-        assert not Client.objects.exists()
-    again = browser.post("/import/", {"kind": "clients", "token": token})
-    assert again.status_code == 400  # a preview is confirmed once
-
-
-@pytest.mark.parametrize(
-    ("data", "message"),
-    [
-        ({"kind": "clients"}, "Choose a CSV file."),
-        ({"kind": "clients", "file": upload("x", "a.csv")}, "Missing columns"),
-        ({"kind": "contracts", "file": SimpleUploadedFile("a.csv", b"\xff\xfe\x00")}, "UTF-8"),
-        ({"kind": "nope"}, "Select a valid choice"),
-    ],
-)
-def test_bad_uploads_are_400_with_a_message(acme, data, message):
-    response = logged_in(ACME).post("/import/", data)
-    assert response.status_code == 400
-    assert message in response.content.decode()

@@ -10,6 +10,7 @@ from html import unescape
 
 import pytest
 from django.contrib.auth.models import User
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import Client as HttpClient
 from django.test.utils import CaptureQueriesContext
@@ -477,3 +478,49 @@ def test_saving_a_view_then_opening_it_from_the_menu(acme, globex, acme_browser)
     assert acme_browser.post(f"/views/{view_id}/delete/").status_code == 302
     with tenant_context(acme):
         assert not SavedView.objects.exists()
+
+
+# --- CSV import --------------------------------------------------------------------
+
+
+def upload(text: str, name: str = "rows.csv") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, text.encode(), content_type="text/csv")
+
+
+def test_the_page_previews_then_writes_on_confirmation(acme, globex):
+    browser = logged_in(ACME)
+    text = "name,email,country\nNicolás,nico@example.com,CL\nBea,bea@example.com,ES\n"
+    preview = browser.post("/import/", {"kind": "clients", "file": upload(text)})
+    assert preview.status_code == 200
+    html = preview.content.decode()
+    assert "2 rows are ready to import" in html
+    token = html.split('name="token" value="')[1].split('"')[0]
+    with tenant_context(acme):
+        assert not Client.objects.exists()
+    # Another tenant's staff cannot confirm this preview.
+    other = logged_in(GLOBEX).post("/import/", {"kind": "clients", "token": token})
+    assert other.status_code == 400 and "expired" in other.content.decode()
+    done = browser.post("/import/", {"kind": "clients", "token": token})
+    assert done.status_code == 200 and "2 rows imported" in done.content.decode()
+    with tenant_context(acme):
+        assert sorted(Client.objects.values_list("name", flat=True)) == ["Bea", "Nicolás"]
+        assert Client.history.filter(history_type="+").count() == 2
+    with tenant_context(globex):
+        assert not Client.objects.exists()
+    again = browser.post("/import/", {"kind": "clients", "token": token})
+    assert again.status_code == 400  # a preview is confirmed once
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"kind": "clients"}, "Choose a CSV file."),
+        ({"kind": "clients", "file": upload("x", "a.csv")}, "Missing columns"),
+        ({"kind": "contracts", "file": SimpleUploadedFile("a.csv", b"\xff\xfe\x00")}, "UTF-8"),
+        ({"kind": "nope"}, "Select a valid choice"),
+    ],
+)
+def test_bad_uploads_are_400_with_a_message(acme, data, message):
+    response = logged_in(ACME).post("/import/", data)
+    assert response.status_code == 400
+    assert message in response.content.decode()

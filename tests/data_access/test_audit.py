@@ -11,7 +11,7 @@ from django_tenants.utils import tenant_context
 from conftest import BOTH_DATABASES
 from data_access import services
 from data_access.audit import Kind, record_contracts
-from data_access.history import acting_as, current_actor
+from data_access.history import acting_as
 from data_access.models import Client, Contract
 
 pytestmark = pytest.mark.django_db(databases=BOTH_DATABASES)
@@ -66,18 +66,6 @@ def test_a_record_names_one_tenant(in_acme, globex, ana):
     other = Contract(tenant_id=globex.pk, client_id=ana.pk, title="B", amount=1, signed_on=SIGNED)
     with pytest.raises(ValueError, match="one tenant"):
         record_contracts([contract, other], kind=Kind.CHANGED)
-
-
-def test_acting_as_ignores_anonymous_users_and_restores_the_previous_actor(in_acme):
-    from django.contrib.auth.models import AnonymousUser
-
-    staff = User.objects.get(username="staff")
-    assert current_actor() is None
-    with acting_as(staff):
-        with acting_as(AnonymousUser()):
-            assert current_actor() is None
-        assert current_actor() == staff
-    assert current_actor() is None
 
 
 def test_client_saves_and_deletes_are_kept_in_the_tenants_schema(acme, globex):

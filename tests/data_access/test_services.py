@@ -96,3 +96,16 @@ def test_a_client_with_contracts_cannot_be_deleted(in_acme, two_clients):
     services.delete_contract(contract_id=contract.pk)
     services.delete_client(client_id=ana.pk)
     assert not Client.objects.filter(pk=ana.pk).exists()
+
+
+def test_the_services_refuse_every_bad_row_before_writing(in_acme, two_clients):
+    ana_pk = two_clients[0].pk
+    rows = [
+        {"client_id": ana_pk, "title": "ok", "amount": Decimal(1), "signed_on": datetime.date.today()},
+        {"client_id": ana_pk, "title": "", "amount": Decimal(-1), "signed_on": datetime.date.today()},
+    ]  # fmt: skip
+    with pytest.raises(services.RowsRejected) as rejected:
+        services.create_contracts(rows=rows)
+    assert set(rejected.value.row_errors) == {1}
+    assert {"title", "amount"} <= set(rejected.value.row_errors[1])
+    assert not Contract.objects.exists()
