@@ -9,4 +9,7 @@ urlpatterns = [
     path("clients/export.csv", views.export_clients, name="export_clients"),
     path("clients/<int:client_id>/", views.client_detail, name="client_detail"),
     path("contracts/", views.contracts, name="contracts"),
+    path("import/", views.import_csv, name="import"),
+    path("views/save/", views.save_view, name="save_view"),
+    path("views/<int:view_id>/delete/", views.delete_view, name="delete_view"),
 ]

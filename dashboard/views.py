@@ -7,26 +7,36 @@ template; HTMX requests get a {% partialdef %} of it.
 """
 
 import datetime
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django import forms
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
 from django_htmx.http import push_url, trigger_client_event
 
+from dashboard import imports
 from dashboard.access import staff_view
 from dashboard.charts import month_chart
 from dashboard.exports import client_csv_lines, csv_download
 from dashboard.forms import ClientFilterForm, ContractFilterForm
 from dashboard.querystrings import querystring
 from dashboard.tables import ClientTable, ContractTable
+from data_access import services
 from data_access.boundary import ContractsUnavailable
-from data_access.models import Client
+from data_access.models import Client, SavedView
 from data_access.querying import ClientQuery, InvalidQuery
 from data_access.selectors import panels
+from data_access.selectors.audit import client_trail
 from data_access.selectors.clients import client_page, client_rows
 from data_access.selectors.contracts import client_contracts, contract_page
 from tenancy.models import Country, Tenant
@@ -148,6 +158,7 @@ def client_detail(request: HttpRequest, client_id: int) -> HttpResponse:
         "country": Country.objects.filter(code=client.country).first(),
         "history": history,
         "limit": DETAIL_CONTRACTS_LIMIT,
+        "trail": client_trail(client_id=client.pk, tenant=request.tenant),
     }
     return render(request, "dashboard/client_detail.html", context)
 
@@ -197,3 +208,113 @@ def export_clients(request: HttpRequest) -> HttpResponse:
     return csv_download(
         client_csv_lines(rows), filename=f"clients-{request.tenant.schema_name}-{stamp}.csv"
     )
+
+
+# --- CSV import -------------------------------------------------------------------
+
+IMPORT_TTL = 15 * 60  # seconds a checked file waits for its confirmation
+
+
+class ImportForm(forms.Form):
+    kind = forms.ChoiceField(
+        label=gettext_lazy("Import"),
+        choices=[(key, kind.label) for key, kind in imports.KINDS.items()],
+    )
+    file = forms.FileField(label=gettext_lazy("CSV file (UTF-8)"), required=False)
+    token = forms.CharField(required=False, widget=forms.HiddenInput)
+
+
+def _pending_key(request: HttpRequest, token: str) -> str:
+    # Per tenant and user: a token never reaches another tenant's or user's file.
+    return f"import:{request.tenant.schema_name}:{request.user.pk}:{token}"
+
+
+@staff_view
+def import_csv(request: HttpRequest) -> HttpResponse:
+    """GET: the form. POST with a file: check it all and preview (nothing written).
+    POST with the preview's token: write every row through the services, or none."""
+    form = ImportForm(request.POST or None, request.FILES or None)
+    context: dict[str, Any] = {"form": form, "kinds": imports.KINDS, "tenant": request.tenant}
+    status = 200
+    if request.method == "POST":
+        if not form.is_valid():
+            return render(request, "dashboard/import.html", context, status=400)
+        kind = imports.KINDS[form.cleaned_data["kind"]]
+        if not request.user.has_perm(f"data_access.add_{kind.key[:-1]}"):
+            raise PermissionDenied
+        context["kind"] = kind
+        token = form.cleaned_data["token"]
+        try:
+            if token:
+                text = cache.get(_pending_key(request, token))
+                if text is None:
+                    raise ValidationError(_("This preview has expired. Upload the file again."))
+                context["imported"] = imports.write(kind, text)
+                cache.delete(_pending_key(request, token))
+            else:
+                upload = form.cleaned_data["file"]
+                if upload is None:
+                    raise ValidationError(_("Choose a CSV file."))
+                text = imports.decode(upload.read(imports.MAX_BYTES + 1))
+                checked = imports.check(kind, text)
+                context["checked"] = checked
+                if checked.ok:
+                    token = secrets.token_urlsafe(16)
+                    cache.set(_pending_key(request, token), text, IMPORT_TTL)
+                    context["token"] = token
+                else:
+                    status = 400
+        except ValidationError as error:
+            context["file_errors"] = error.messages
+            status = 400
+        except ContractsUnavailable:
+            context["file_errors"] = [
+                _("Contract data is unavailable right now. Try again in a moment.")
+            ]
+            status = 503
+    return render(request, "dashboard/import.html", context, status=status)
+
+
+# --- Saved views ------------------------------------------------------------------
+
+
+class SaveViewForm(forms.Form):
+    table = forms.ChoiceField(choices=[(key, key) for key in services.SAVED_VIEW_TABLES])
+    name = forms.CharField(max_length=100)
+    shared = forms.BooleanField(required=False)
+    query = forms.CharField(required=False, max_length=2000)
+
+
+SAVED_VIEW_PAGES = {"clients": "dashboard:home", "contracts": "dashboard:contracts"}
+
+
+@staff_view
+@require_POST
+def save_view(request: HttpRequest) -> HttpResponse:
+    """Save the current filters and sort under a name, then open the saved view."""
+    form = SaveViewForm(request.POST)
+    if form.is_valid():
+        try:
+            view = services.save_view(
+                owner=request.user,
+                table=form.cleaned_data["table"],
+                name=form.cleaned_data["name"],
+                params=QueryDict(form.cleaned_data["query"]).dict(),
+                shared=form.cleaned_data["shared"],
+            )
+        except ValidationError as error:
+            return HttpResponse(" ".join(error.messages), status=400, content_type="text/plain")
+        url = reverse(SAVED_VIEW_PAGES[view.table])
+        return HttpResponseRedirect(f"{url}?{view.params}" if view.params else url)
+    messages = " ".join(m for field in form.errors.values() for m in field)
+    return HttpResponse(messages, status=400, content_type="text/plain")
+
+
+@staff_view
+@require_POST
+def delete_view(request: HttpRequest, view_id: int) -> HttpResponse:
+    try:
+        services.delete_saved_view(view_id=view_id, user=request.user)
+    except SavedView.DoesNotExist:
+        raise Http404 from None
+    return HttpResponseRedirect(request.META.get("HTTP_REFERER") or reverse("dashboard:home"))

@@ -6,12 +6,14 @@ honest by `data_access.services` (see `check_integrity`).
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models.functions import Collate
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from data_access.history import ContractHistoryRecords, tracked
 from data_access.tenants import current_tenant
 
 # Sorting by text uses code-point order, identical on every PostgreSQL server.
@@ -24,6 +26,8 @@ class Client(models.Model):
     country = models.CharField(_("country"), max_length=2, help_text=_("ISO 3166 code"))
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    history = tracked()
 
     class Meta:
         verbose_name = _("client")
@@ -63,6 +67,7 @@ class Contract(models.Model):
 
     objects = TenantContractManager()
     unscoped = models.Manager()
+    history = tracked(ContractHistoryRecords)
 
     class Meta:
         verbose_name = _("contract")
@@ -169,3 +174,26 @@ class MonthTotals(models.Model):
 
     def __str__(self) -> str:
         return f"{self.month:%Y-%m}: {self.contracts}"
+
+class SavedView(models.Model):
+    """A named set of filters and sort of a table (clients or contracts), kept in
+    the tenant's schema: its owner's, or every staff member's when shared."""
+
+    table = models.CharField(_("table"), max_length=20)
+    name = models.CharField(_("name"), max_length=100)
+    params = models.CharField(_("filters and sort"), max_length=2000, blank=True)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    shared = models.BooleanField(_("shared with the staff"), default=False)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("saved view")
+        verbose_name_plural = _("saved views")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["owner", "table", "name"], name="saved_view_name_per_owner"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name

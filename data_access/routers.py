@@ -1,4 +1,4 @@
-"""Contracts (and their derived totals) live in MySQL; everything else in PostgreSQL.
+"""Contracts (their derived totals and their history) live in MySQL; everything else in PostgreSQL.
 
 Listed before django-tenants' router, which refuses every alias but the
 tenant one: for anything that is not ours we return None and let it decide.
@@ -9,7 +9,9 @@ from typing import Any
 from django.conf import settings
 from django.db.models import Model
 
-CONTRACT_MODELS = frozenset({"contract", "clienttotals", "segmenttotals", "monthtotals"})
+CONTRACT_MODELS = frozenset(
+    {"contract", "clienttotals", "segmenttotals", "monthtotals", "historicalcontract"}
+)
 
 
 def is_contracts_model(app_label: str, model_name: str | None) -> bool:

@@ -3,9 +3,10 @@
 Rules:
 - a contract's client must exist in the contract's tenant;
 - a client with contracts cannot be deleted (ClientHasContracts);
-- ClientTotals and the rollups (SegmentTotals, MonthTotals) change in the same
-  MySQL transaction as the contract, or as the client's country or active flag;
-  ClientCount (PostgreSQL) is kept by triggers on the clients table.
+- ClientTotals, the rollups (SegmentTotals, MonthTotals) and the audit trail
+  (data_access.audit) change in the same MySQL transaction as the contract, or
+  as the client's country or active flag; ClientCount (PostgreSQL) is kept by
+  triggers on the clients table.
 
 MySQL failures surface as ContractsUnavailable (data_access.boundary), with
 nothing written.
@@ -16,17 +17,30 @@ cannot be added to a client that is being deleted.
 
 import datetime
 from collections import defaultdict
+from collections.abc import Mapping
 from decimal import Decimal
+from urllib.parse import urlencode
 
 from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import connections, transaction
 from django.db.models import F, Model, QuerySet
+from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 from django_tenants.utils import tenant_context
 
+from data_access.audit import Kind, record_contracts
 from data_access.boundary import contracts_database
-from data_access.models import Client, ClientTotals, Contract, MonthTotals, SegmentTotals
+from data_access.models import (
+    Client,
+    ClientTotals,
+    Contract,
+    MonthTotals,
+    SavedView,
+    SegmentTotals,
+)
+from data_access.querying import ClientQuery, ContractQuery, InvalidQuery
 from data_access.selectors.panels import forget_orphan_contracts
 from data_access.tenants import resolve_tenant
 from tenancy.models import Tenant
@@ -152,6 +166,7 @@ def create_contract(
         segment = _lock_client(client_id)
         with contracts_database(), transaction.atomic(using=MYSQL):
             contract.save(using=MYSQL)
+            record_contracts([contract], kind=Kind.CREATED)
             deltas = _new_deltas()
             _count_contract(deltas, contract, segment, 1)
             _apply(deltas, tenant_id=tenant.pk)
@@ -194,6 +209,7 @@ def update_contract(
         _this_contract(contract, tenant).update(
             **{field: getattr(contract, field) for field in changes}
         )
+        record_contracts([contract], kind=Kind.CHANGED)
         _count_contract(deltas, contract, segment, 1)
         _apply(deltas, tenant_id=tenant.pk)
     forget_orphan_contracts(tenant=tenant)
@@ -216,6 +232,7 @@ def delete_contract(*, contract_id: int, tenant: Tenant | None = None) -> None:
         deltas = _new_deltas()
         _count_contract(deltas, contract, _lock_segment(contract.client_id), -1)
         _this_contract(contract, tenant).delete()
+        record_contracts([contract], kind=Kind.DELETED)
         _apply(deltas, tenant_id=tenant.pk)
     forget_orphan_contracts(tenant=tenant)
 
@@ -292,3 +309,126 @@ def delete_client(*, client_id: int, tenant: Tenant | None = None) -> None:
             )
         client.delete()
     forget_orphan_contracts(tenant=tenant)
+
+
+# --- Imports: every row checked first, then all written in one transaction ------------
+
+
+class RowsRejected(ValidationError):
+    """Rows that cannot be written: {row index: {field: [messages]}}; nothing was written."""
+
+    def __init__(self, errors: dict[int, dict[str, list[str]]]) -> None:
+        super().__init__(_("Some rows cannot be imported."), code="rows_rejected")
+        self.row_errors = errors
+
+
+def _row_errors(instances: list, *, exclude: list[str] | None = None) -> dict[int, dict]:
+    errors = {}
+    for index, instance in enumerate(instances):
+        try:
+            instance.full_clean(exclude=exclude, validate_unique=False)
+        except ValidationError as error:
+            errors[index] = error.message_dict
+    return errors
+
+
+def create_clients(
+    *, rows: list[dict], tenant: Tenant | None = None, dry_run: bool = False
+) -> list[Client]:
+    """Create clients (name, email, country, is_active): all of them in one
+    transaction, or none (RowsRejected lists every row's errors)."""
+    tenant = resolve_tenant(tenant)
+    with tenant_context(tenant), transaction.atomic():
+        clients = [Client(**row) for row in rows]
+        errors = _row_errors(clients)
+        emails = [client.email.lower() for client in clients]
+        # Case-insensitively, as mail servers compare addresses in practice.
+        taken = set(
+            Client.objects.annotate(lowered=Lower("email"))
+            .filter(lowered__in=emails)
+            .values_list("lowered", flat=True)
+        )
+        seen: set[str] = set()
+        for index, email in enumerate(emails):
+            if email in taken or email in seen:
+                errors.setdefault(index, {}).setdefault("email", []).append(
+                    _("A client with this email already exists.")
+                )
+            seen.add(email)
+        if errors:
+            raise RowsRejected(errors)
+        if not dry_run:
+            for client in clients:
+                client.save()  # one by one: each save writes the client's history
+    return clients
+
+
+def create_contracts(
+    *, rows: list[dict], tenant: Tenant | None = None, dry_run: bool = False
+) -> list[Contract]:
+    """Create contracts (client_id, title, amount, signed_on, is_active): all in one
+    MySQL transaction with their totals and history, or none (RowsRejected)."""
+    tenant = resolve_tenant(tenant)
+    contracts = [Contract(tenant_id=tenant.pk, **row) for row in rows]
+    errors = _row_errors(contracts)
+    with tenant_context(tenant), transaction.atomic():
+        wanted = {contract.client_id for contract in contracts}
+        # Locked until MySQL commits: none of these clients can be deleted meanwhile.
+        known: dict[int, Segment] = {
+            pk: (country, active)
+            for pk, country, active in Client.objects.select_for_update()
+            .filter(pk__in=wanted)
+            .values_list("pk", "country", "is_active")
+        }
+        for index, contract in enumerate(contracts):
+            if contract.client_id is not None and contract.client_id not in known:
+                errors.setdefault(index, {}).setdefault("client_id", []).append(
+                    _("Client %(id)s does not exist in this tenant.") % {"id": contract.client_id}
+                )
+        if errors:
+            raise RowsRejected(errors)
+        if dry_run:
+            return contracts
+        with contracts_database(), transaction.atomic(using=MYSQL):
+            deltas = _new_deltas()
+            for contract in contracts:
+                contract.save(using=MYSQL)
+                _count_contract(deltas, contract, known[contract.client_id], 1)
+            record_contracts(contracts, kind=Kind.CREATED)
+            _apply(deltas, tenant_id=tenant.pk)
+    forget_orphan_contracts(tenant=tenant)
+    return contracts
+
+
+# --- Saved views -------------------------------------------------------------------
+
+SAVED_VIEW_TABLES = {"clients": ClientQuery, "contracts": ContractQuery}
+
+
+def save_view(
+    *, owner: AbstractBaseUser, table: str, name: str, params: Mapping[str, str], shared: bool
+) -> SavedView:
+    """Name a table's filters and sort (not its page) for its owner, or for every
+    staff member of the tenant when shared; the same name again replaces it."""
+    if table not in SAVED_VIEW_TABLES:
+        raise ValidationError({"table": _("Unknown table.")}, code="unknown_table")
+    try:
+        query = SAVED_VIEW_TABLES[table].parse(params)
+    except InvalidQuery as invalid:
+        raise ValidationError(invalid.errors, code="invalid_query") from invalid
+    kept = {key: value for key, value in query.to_params().items() if key != "page"}
+    view = SavedView(owner_id=owner.pk, table=table, name=name.strip(), shared=shared)
+    view.params = urlencode(kept)
+    view.full_clean(exclude=["owner"], validate_unique=False)
+    saved, _created = SavedView.objects.update_or_create(
+        owner_id=owner.pk,
+        table=table,
+        name=view.name,
+        defaults={"params": view.params, "shared": shared},
+    )
+    return saved
+
+
+def delete_saved_view(*, view_id: int, user: AbstractBaseUser) -> None:
+    """Only its owner deletes a view; anyone else's attempt is a DoesNotExist."""
+    SavedView.objects.get(pk=view_id, owner_id=user.pk).delete()

@@ -13,14 +13,17 @@ from axes.models import AccessAttempt, AccessLog
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.options import ActionLocation
+from django.contrib.admin.utils import unquote
 from django.contrib.admin.views.main import ChangeList
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group, User
+from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.text import capfirst
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -30,6 +33,7 @@ from data_access import services
 from data_access.boundary import ContractsUnavailable, contracts_database
 from data_access.models import Client, Contract
 from data_access.selectors.aggregates import NO_CONTRACTS, Cents, cents_to_decimal, client_cents
+from data_access.selectors.audit import TRAIL_LIMIT, AuditEntry, client_history, contract_history
 from data_access.tenants import current_tenant
 
 
@@ -58,6 +62,39 @@ class DeletesThroughServices(admin.ModelAdmin):
         return actions
 
 
+class ShowsAuditTrail(admin.ModelAdmin):
+    """The history page shows the audit trail (django-simple-history, read through
+    data_access.selectors.audit): who changed what, when, from which value to which."""
+
+    object_history_template = "admin/audit_history.html"
+
+    def audit_entries(self, obj: Model) -> list[AuditEntry]:
+        raise NotImplementedError
+
+    def history_view(
+        self, request: HttpRequest, object_id: str, extra_context: dict | None = None
+    ) -> HttpResponse:
+        obj = self.get_object(request, unquote(object_id))
+        if obj is None:
+            raise Http404
+        if not self.has_view_or_change_permission(request, obj):
+            raise PermissionDenied
+        request.current_app = self.admin_site.name
+        opts = self.model._meta
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("Change history: %s") % obj,
+            "subtitle": None,
+            "module_name": capfirst(opts.verbose_name_plural),
+            "object": obj,
+            "opts": opts,
+            "entries": self.audit_entries(obj),
+            "limit": TRAIL_LIMIT,
+            **(extra_context or {}),
+        }
+        return TemplateResponse(request, self.object_history_template, context)
+
+
 class ClientChangeList(ChangeList):
     """Loads the page's contract totals from MySQL in one query, not one per row."""
 
@@ -76,7 +113,7 @@ class ClientChangeList(ChangeList):
 
 
 @admin.register(Client, site=tenant_admin_site)
-class ClientAdmin(DeletesThroughServices):
+class ClientAdmin(ShowsAuditTrail, DeletesThroughServices):
     list_display = [
         "name",
         "email",
@@ -117,6 +154,9 @@ class ClientAdmin(DeletesThroughServices):
 
     def delete_model(self, request: HttpRequest, obj: Client) -> None:
         services.delete_client(client_id=obj.pk)
+
+    def audit_entries(self, obj: Client) -> list[AuditEntry]:
+        return client_history(client_id=obj.pk)
 
     def delete_view(
         self, request: HttpRequest, object_id: str, extra_context: dict | None = None
@@ -222,7 +262,7 @@ class ReadsContracts(admin.ModelAdmin):
 
 
 @admin.register(Contract, site=tenant_admin_site)
-class ContractAdmin(ReadsContracts, DeletesThroughServices):
+class ContractAdmin(ReadsContracts, ShowsAuditTrail, DeletesThroughServices):
     form = ContractAdminForm
     list_display = ["title", "client_id", "client_name", "amount", "signed_on", "is_active"]
     list_filter = ["is_active"]
@@ -274,6 +314,9 @@ class ContractAdmin(ReadsContracts, DeletesThroughServices):
 
     def delete_model(self, request: HttpRequest, obj: Model) -> None:
         services.delete_contract(contract_id=obj.pk)
+
+    def audit_entries(self, obj: Contract) -> list[AuditEntry]:
+        return contract_history(contract_id=obj.pk)
 
 
 class ContractChangeList(ChangeList):

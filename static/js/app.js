@@ -42,4 +42,13 @@
     live.textContent = summary ? summary.textContent.trim() : "";
   });
   window.addEventListener("pageshow", syncFiltersFromUrl);
+
+  // A saved view keeps the filters and sort in the address bar, which htmx
+  // updates without reloading the page (the form's own value is the first load's).
+  document.addEventListener("submit", function (event) {
+    const form = event.target;
+    if (form instanceof HTMLFormElement && form.classList.contains("js-save-view")) {
+      form.elements.namedItem("query").value = window.location.search.replace(/^\?/, "");
+    }
+  });
 })();

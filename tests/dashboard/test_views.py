@@ -10,6 +10,7 @@ from html import unescape
 
 import pytest
 from django.contrib.auth.models import User
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import Client as HttpClient
 from django.test.utils import CaptureQueriesContext
@@ -17,9 +18,10 @@ from django_tenants.utils import tenant_context
 
 from conftest import BOTH_DATABASES, STAFF_PASSWORD
 from data_access import services
-from data_access.models import Client
+from data_access.history import acting_as
+from data_access.models import Client, SavedView
 from tenancy.models import Country
-from tests.helpers import ACME, GLOBEX, contracts_down, logged_in, make_clients
+from tests.helpers import ACME, GLOBEX, TODAY, contracts_down, logged_in, make_clients
 
 pytestmark = pytest.mark.django_db(databases=BOTH_DATABASES)
 
@@ -433,3 +435,92 @@ def test_pages_speak_the_chosen_language(acme_clients, acme_browser, language, h
     html = text(acme_browser.get("/"))
     assert f'<html lang="{language}">' in html
     assert f"<h1>{heading}</h1>" in html and export in html
+
+
+# --- The client's change history --------------------------------------------------
+
+
+def test_the_client_detail_shows_the_clients_and_its_contracts_changes(acme, acme_browser):
+    client = make_clients(acme, [("Ana", "CL", True, 1, [("10.00", True)])])[0]
+    with tenant_context(acme), acting_as(User.objects.get(username="staff")):
+        contract = services.create_contract(
+            client_id=client.pk, title="Extra", amount=Decimal("1.00"), signed_on=TODAY
+        )
+        services.update_contract(contract_id=contract.pk, amount=Decimal("12.50"))
+    html = acme_browser.get(f"/clients/{client.pk}/").content.decode()
+    assert "Change history" in html
+    # Newest first: the change, the two contracts created, the client created.
+    assert re.findall(r'data-model="(\w+)" data-kind="(.)"', html) == [
+        ("contract", "~"), ("contract", "+"), ("contract", "+"), ("client", "+"),
+    ]  # fmt: skip
+    assert "<del>1.00</del> → <ins>12.50</ins>" in html and "staff" in html
+
+
+# --- Saved views -----------------------------------------------------------------
+
+
+def test_saving_a_view_then_opening_it_from_the_menu(acme, globex, acme_browser):
+    response = acme_browser.post(
+        "/views/save/",
+        {"table": "contracts", "name": "Active", "shared": "on", "query": "status=active&page=2"},
+    )
+    assert response.status_code == 302 and response["Location"] == "/contracts/?status=active"
+    menu = acme_browser.get("/contracts/").content.decode()
+    assert 'href="/contracts/?status=active">Active</a>' in menu
+    assert ">Active</a>" not in acme_browser.get("/").content.decode()  # the clients' menu
+    assert ">Active</a>" not in logged_in(GLOBEX).get("/contracts/").content.decode()
+    bad = acme_browser.post("/views/save/", {"table": "clients", "name": "x", "query": "sort=zz"})
+    assert bad.status_code == 400
+    assert acme_browser.get("/views/save/").status_code == 405
+    with tenant_context(acme):
+        view_id = SavedView.objects.get().pk
+    assert logged_in(GLOBEX).post(f"/views/{view_id}/delete/").status_code == 404
+    assert acme_browser.post(f"/views/{view_id}/delete/").status_code == 302
+    with tenant_context(acme):
+        assert not SavedView.objects.exists()
+
+
+# --- CSV import --------------------------------------------------------------------
+
+
+def upload(text: str, name: str = "rows.csv") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, text.encode(), content_type="text/csv")
+
+
+def test_the_page_previews_then_writes_on_confirmation(acme, globex):
+    browser = logged_in(ACME)
+    text = "name,email,country\nNicolás,nico@example.com,CL\nBea,bea@example.com,ES\n"
+    preview = browser.post("/import/", {"kind": "clients", "file": upload(text)})
+    assert preview.status_code == 200
+    html = preview.content.decode()
+    assert "2 rows are ready to import" in html
+    token = html.split('name="token" value="')[1].split('"')[0]
+    with tenant_context(acme):
+        assert not Client.objects.exists()
+    # Another tenant's staff cannot confirm this preview.
+    other = logged_in(GLOBEX).post("/import/", {"kind": "clients", "token": token})
+    assert other.status_code == 400 and "expired" in other.content.decode()
+    done = browser.post("/import/", {"kind": "clients", "token": token})
+    assert done.status_code == 200 and "2 rows imported" in done.content.decode()
+    with tenant_context(acme):
+        assert sorted(Client.objects.values_list("name", flat=True)) == ["Bea", "Nicolás"]
+        assert Client.history.filter(history_type="+").count() == 2
+    with tenant_context(globex):
+        assert not Client.objects.exists()
+    again = browser.post("/import/", {"kind": "clients", "token": token})
+    assert again.status_code == 400  # a preview is confirmed once
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"kind": "clients"}, "Choose a CSV file."),
+        ({"kind": "clients", "file": upload("x", "a.csv")}, "Missing columns"),
+        ({"kind": "contracts", "file": SimpleUploadedFile("a.csv", b"\xff\xfe\x00")}, "UTF-8"),
+        ({"kind": "nope"}, "Select a valid choice"),
+    ],
+)
+def test_bad_uploads_are_400_with_a_message(acme, data, message):
+    response = logged_in(ACME).post("/import/", data)
+    assert response.status_code == 400
+    assert message in response.content.decode()

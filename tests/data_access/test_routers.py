@@ -23,13 +23,17 @@ def test_reads_and_writes_go_to_the_models_database(model, expected):
     [
         ("mysql", "data_access", "contract", True),
         ("mysql", "data_access", "clienttotals", True),
+        ("mysql", "data_access", "historicalcontract", True),
         ("mysql", "data_access", "client", False),
+        ("mysql", "data_access", "historicalclient", False),
         ("mysql", "data_access", None, False),
         ("mysql", "auth", "user", False),
         ("mysql", "tenancy", "tenant", False),
         ("default", "data_access", "contract", False),
         ("default", "data_access", "clienttotals", False),
         ("default", "data_access", "client", None),
+        ("default", "data_access", "historicalcontract", False),
+        ("default", "data_access", "historicalclient", None),
         ("default", "tenancy", "country", None),
         # The cache table (createcachetable), in PostgreSQL only.
         ("default", "django_cache", "cacheentry", True),
@@ -73,6 +77,16 @@ def test_contracts_exist_only_in_mysql_and_clients_only_in_tenant_schemas():
     assert _postgres_tables(ClientTotals._meta.db_table) == set()
     assert _postgres_tables(Country._meta.db_table) == {"public"}
     assert _postgres_tables(Tenant._meta.db_table) == {"public"}
+
+
+@pytest.mark.django_db(databases=BOTH_DATABASES)
+def test_each_history_lives_beside_its_model():
+    contract_history, client_history = Contract.history.model, Client.history.model
+    mysql_tables = _mysql_tables()
+    assert contract_history._meta.db_table in mysql_tables
+    assert client_history._meta.db_table not in mysql_tables
+    assert _postgres_tables(client_history._meta.db_table) == {"acme", "globex"}
+    assert _postgres_tables(contract_history._meta.db_table) == set()
 
 
 @pytest.mark.django_db(databases=BOTH_DATABASES)

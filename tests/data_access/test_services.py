@@ -234,3 +234,15 @@ def test_random_writes_keep_every_rollup_equal_to_the_oracle(acme, globex, steps
         assert panels.signed_per_month(
             ClientQuery(), tenant=tenant, today=TODAY
         ) == panel_oracle.per_month(ClientQuery(), 12, TODAY)
+
+def test_the_services_refuse_every_bad_row_before_writing(in_acme, two_clients):
+    ana_pk = two_clients[0].pk
+    rows = [
+        {"client_id": ana_pk, "title": "ok", "amount": Decimal(1), "signed_on": datetime.date.today()},
+        {"client_id": ana_pk, "title": "", "amount": Decimal(-1), "signed_on": datetime.date.today()},
+    ]  # fmt: skip
+    with pytest.raises(services.RowsRejected) as rejected:
+        services.create_contracts(rows=rows)
+    assert set(rejected.value.row_errors) == {1}
+    assert {"title", "amount"} <= set(rejected.value.row_errors[1])
+    assert not Contract.objects.exists()

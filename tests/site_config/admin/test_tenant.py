@@ -4,6 +4,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth.models import User
 from django.db import connections
 from django.test import Client as HttpClient
 from django.test.utils import CaptureQueriesContext
@@ -230,3 +231,52 @@ def test_client_saves_go_through_the_services_and_keep_the_rollups(acme):
     assert response.status_code == 302, response.content
     assert stored_rollups(acme) == rollups_from_base(acme)
     assert stored_rollups(acme)["segment_totals"] == {("BR", True): (1, Decimal("40.00"))}
+
+# --- The audit trail ---------------------------------------------------------------
+
+
+def test_admin_edits_are_audited_with_the_user_and_shown_in_the_history(acme, globex):
+    client, [contract] = new_client(acme, "Ana", "100.00")
+    browser = admin_browser("acme.localhost")
+    browser.post(f"{CONTRACTS}{contract.pk}/change/", contract_form(client.pk, amount="300.00"))
+    browser.post(
+        f"{CLIENTS}{client.pk}/change/",
+        {"name": "Ana Lima", "email": client.email, "country": "CL", "is_active": "on",
+         "created_at_0": "2026-01-01", "created_at_1": "10:00:00"},
+    )  # fmt: skip
+    with tenant_context(acme):
+        staff_id = User.objects.get(username="staff").pk
+        kept = [
+            (row.history_type, row.amount, row.history_user_id)
+            for row in Contract.history.filter(tenant_id=acme.pk, id=contract.pk).order_by(
+                "history_date"
+            )
+        ]
+        client_rows = list(
+            Client.history.filter(id=client.pk)
+            .order_by("history_date")
+            .values_list("history_type", "name", "history_user_id")
+        )
+    assert kept == [("+", Decimal("100.00"), None), ("~", Decimal("300.00"), staff_id)]
+    assert client_rows == [("+", "Ana", None), ("~", "Ana Lima", staff_id)]
+
+    page = browser.get(f"{CONTRACTS}{contract.pk}/history/").content.decode()
+    assert "100.00</del> → <ins>300.00" in page and "staff" in page
+    page = browser.get(f"{CLIENTS}{client.pk}/history/").content.decode()
+    assert "Ana</del> → <ins>Ana Lima" in page
+    # Another tenant's admin: the contract is a 404, its history too.
+    assert (
+        admin_browser("globex.localhost").get(f"{CONTRACTS}{contract.pk}/history/").status_code
+        == 404
+    )
+
+
+def test_an_admin_delete_is_audited(acme):
+    _, [contract] = new_client(acme, "Ana", "100.00")
+    admin_browser("acme.localhost").post(f"{CONTRACTS}{contract.pk}/delete/", {"post": "yes"})
+    with tenant_context(acme):
+        assert list(
+            Contract.history.filter(tenant_id=acme.pk, id=contract.pk)
+            .order_by("history_date")
+            .values_list("history_type", flat=True)
+        ) == ["+", "-"]
