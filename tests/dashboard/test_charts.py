@@ -25,7 +25,7 @@ def test_month_bars_scale_to_the_busiest_month():
 def test_a_year_of_bars_fills_the_width():
     bars = month_bars(months(*range(12)))
     assert bars[-1].x + bars[-1].width == 360
-    assert [bar.month for bar in bars[:2]] == ["01", "02"] and bars[0].label == "2026-01"
+    assert [bar.month for bar in bars[:2]] == ["Jan", "Feb"] and bars[0].label == "January 2026"
     assert bars[0].center == round(bars[0].width / 2, 1)
 
 
@@ -40,4 +40,4 @@ def test_the_chart_leaves_room_for_values_above_and_months_below():
     assert tallest.y == 0 and -chart.plot_top < tallest.value_y < 0
     assert chart.plot_height < chart.month_y < chart.height - chart.plot_top
     assert chart.view_box == f"0 0 {chart.width} {chart.height}"
-    assert chart.height == chart.plot_top + chart.plot_height + 20
+    assert chart.height == chart.plot_top + chart.plot_height + 32
