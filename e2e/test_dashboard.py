@@ -160,7 +160,7 @@ def test_exporting_csv_downloads_the_filtered_table(acme_page: Page, acme_client
         acme_page.locator("#export-csv").click()
     download = download_info.value
     assert re.fullmatch(r"clients-acme-\d{4}-\d{2}-\d{2}\.csv", download.suggested_filename)
-    with open(download.path(), newline="", encoding="utf-8") as handle:
+    with open(download.path(), newline="", encoding="utf-8-sig") as handle:
         rows = list(csv.DictReader(handle))
     expected = sorted(client.name for client in acme_clients if client.country == "BR")
     assert [row["name"] for row in rows] == expected

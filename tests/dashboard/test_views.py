@@ -277,7 +277,7 @@ def test_mysql_down_the_dashboard_still_renders_and_says_so(acme_clients, acme_b
         detail = acme_browser.get(f"/clients/{acme_clients[0].pk}/")
         contracts = acme_browser.get("/contracts/")
         export = acme_browser.get("/clients/export.csv?sort=-total")
-        export_body = b"".join(export.streaming_content).decode()
+        export_body = b"".join(export.streaming_content).decode("utf-8-sig")
     assert page.status_code == 200 and "Contract data is unavailable" in text(page)
     assert len(names_in_table(text(page))) == 12
     assert sorted_by_total.status_code == 200
@@ -359,7 +359,9 @@ def test_the_export_streams_every_filtered_sorted_row(acme_clients, acme_browser
     assert response.status_code == 200 and response.streaming
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"].startswith('attachment; filename="clients-acme-')
-    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    rows = list(
+        csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig")))
+    )
     assert len(rows) == 12  # every row, not one page
     assert [row["name"] for row in rows[:2]] == ["Fern Silva", "Émile Roux"]
     assert rows[0]["total"] == "2000.00" and rows[0]["contracts"] == "1"
@@ -369,7 +371,7 @@ def test_the_export_streams_every_filtered_sorted_row(acme_clients, acme_browser
 
 def test_the_export_follows_the_filters(acme_clients, acme_browser):
     response = acme_browser.get("/clients/export.csv", {"country": "SE", "sort": "name"})
-    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
     assert [row[1] for row in rows[1:]] == ["Jon Berg", "Kai Lund"]
 
 
@@ -384,7 +386,9 @@ def test_each_tenant_sees_only_its_own_clients(acme, globex, acme_clients):
     html = text(globex_browser.get("/"))
     assert names_in_table(html) == ["Globex Only"]
     assert "R$5.00" in html
-    export = b"".join(globex_browser.get("/clients/export.csv").streaming_content).decode()
+    export = b"".join(globex_browser.get("/clients/export.csv").streaming_content).decode(
+        "utf-8-sig"
+    )
     assert "Ana Lima" not in export and "Globex Only" in export
     assert "Globex Only" in text(globex_browser.get(f"/clients/{globex_client.pk}/"))
     # An acme client's id, asked on globex: never acme's client.
@@ -405,6 +409,33 @@ def test_client_detail_lists_the_clients_contracts(acme_clients, acme_browser):
     html = text(acme_browser.get(f"/clients/{acme_clients[0].pk}/"))
     assert "Ana Lima #0" in html and "Ana Lima #1" in html and "Bruno" not in html
     assert '<dd id="client-active-total">€350.50</dd>' in html
+
+
+def test_the_way_back_from_a_client_keeps_the_tables_filters(acme_clients, acme_browser):
+    html = text(acme_browser.get("/", {"country": "CL", "sort": "-total", "page": "1"}))
+    link = re.search(r'<td data-label="Name" class="col-name"><a href="([^"]+)"', html).group(1)
+    assert "back=country%3DCL%26sort%3D-total" in unescape(link)
+    detail = text(acme_browser.get(unescape(link)))
+    assert '<a id="back-to-clients" href="/?country=CL&amp;sort=-total">' in detail
+    # Anything but a clients query leads back to the plain table.
+    for back in ["https://evil.example/", "min_total=abc", ""]:
+        detail = text(acme_browser.get(f"/clients/{acme_clients[0].pk}/", {"back": back}))
+        assert '<a id="back-to-clients" href="/">' in detail
+
+
+def test_country_names_follow_the_language(acme_clients, acme_browser):
+    html = text(acme_browser.get("/", HTTP_ACCEPT_LANGUAGE="es"))
+    assert '<option value="SE">Suecia</option>' in html
+    panel = text(acme_browser.get("/panels/countries/", HTTP_ACCEPT_LANGUAGE="pt-br", **HTMX))
+    assert "<td>Suécia</td>" in panel
+
+
+def test_the_export_starts_with_a_bom_and_names_the_currency(acme_clients, acme_browser):
+    response = acme_browser.get("/clients/export.csv", {"country": "SE", "sort": "name"})
+    data = b"".join(response.streaming_content)
+    assert data.startswith(b"\xef\xbb\xbfid,name,")
+    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+    assert {row["currency"] for row in rows} == {"EUR"}
 
 
 def test_contracts_page_filters_sorts_and_fragments(acme_clients, acme_browser):
