@@ -54,8 +54,7 @@ def client_csv_lines(rows: Iterable[ClientRow], *, currency: str) -> Iterator[st
     yield UTF8_BOM + writer.writerow([header for header, _ in CLIENT_CSV_COLUMNS] + ["currency"])
     for row in rows:
         yield writer.writerow(
-            [csv_cell(getattr(row, attribute)) for _, attribute in CLIENT_CSV_COLUMNS]
-            + [currency]
+            [csv_cell(getattr(row, attribute)) for _, attribute in CLIENT_CSV_COLUMNS] + [currency]
         )
 
 

@@ -122,6 +122,7 @@ class ClientFilterForm(QueryForm):
             del field.widget.attrs["class"]
             field.widget.attrs |= {
                 "placeholder": _("Name or email"),
+                "aria-keyshortcuts": "/",  # app.js: "/" anywhere focuses the search
                 "autocomplete": "off",
                 "hx-get": reverse("dashboard:home"),
                 "hx-trigger": "input changed delay:300ms, search",

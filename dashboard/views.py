@@ -206,5 +206,6 @@ def export_clients(request: HttpRequest) -> HttpResponse:
     rows = client_rows(query, tenant=request.tenant)
     stamp = datetime.date.today().isoformat()
     return csv_download(
-        client_csv_lines(rows, currency=request.tenant.currency), filename=f"clients-{request.tenant.schema_name}-{stamp}.csv"
+        client_csv_lines(rows, currency=request.tenant.currency),
+        filename=f"clients-{request.tenant.schema_name}-{stamp}.csv",
     )
