@@ -25,12 +25,13 @@ from django.utils.translation import gettext_lazy as _
 
 from api.admin import ApiTokenAdmin
 from api.models import ApiToken
-from dashboard.formats import country_name, format_count, format_money
+from dashboard.formats import country_name, format_count, format_date, format_money, sort_key
 from data_access import services
 from data_access.boundary import ContractsUnavailable, contracts_database
 from data_access.models import Client, Contract
 from data_access.selectors.aggregates import NO_CONTRACTS, Cents, cents_to_decimal, client_cents
 from data_access.tenants import current_tenant
+from tenancy.models import Country
 
 
 class TenantAdminSite(admin.AdminSite):
@@ -75,6 +76,20 @@ class ClientChangeList(ChangeList):
             client.contract_totals = None if totals is None else totals.get(client.pk, NO_CONTRACTS)
 
 
+class CountryFilter(admin.SimpleListFilter):
+    """The countries by name, in the user's language (the codes meant little)."""
+
+    title = _("country")
+    parameter_name = "country"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        codes = Country.objects.values_list("code", flat=True)
+        return sorted(((code, country_name(code)) for code in codes), key=lambda c: sort_key(c[1]))
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Client]) -> QuerySet[Client]:
+        return queryset.filter(country=self.value()) if self.value() else queryset
+
+
 @admin.register(Client, site=tenant_admin_site)
 class ClientAdmin(DeletesThroughServices):
     list_display = [
@@ -82,17 +97,23 @@ class ClientAdmin(DeletesThroughServices):
         "email",
         "country_label",
         "is_active",
-        "created_at",
+        "created",
         "active_contracts",
         "active_total",
     ]
-    list_filter = ["is_active", "country"]
+    list_filter = ["is_active", CountryFilter]
     search_fields = ["name", "email", "=id"]
     show_full_result_count = False
     list_per_page = 50
 
     def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
         return ClientChangeList
+
+    # A date, not a timestamp: the full "Nov. 24, 2026, 3:47 p.m." pushed the totals
+    # off the right edge of the list.
+    @admin.display(description=_("created"), ordering="created_at")
+    def created(self, client: Client) -> str:
+        return format_date(client.created_at)
 
     @admin.display(description=_("country"), ordering="country")
     def country_label(self, client: Client) -> str:

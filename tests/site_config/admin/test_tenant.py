@@ -161,6 +161,16 @@ def test_the_contract_list_names_each_column_once_and_shows_money(acme):
     assert '<td class="field-amount_money">€1,234.50</td>' in html
 
 
+def test_the_client_list_names_countries_in_the_users_language(acme):
+    new_client(acme, "Ana", "1.00")
+    browser = admin_browser("acme.localhost")
+    html = browser.get(CLIENTS, HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    assert '<td class="field-country_label">Chile</td>' in html
+    assert 'title="Suecia"' in html or ">Suecia</a>" in html
+    chile = browser.get(CLIENTS, {"country": "CL"}).content.decode()
+    assert "Ana" in chile and "0 results" not in chile
+
+
 def test_the_contract_form_names_the_currency(acme):
     form = admin_browser("acme.localhost").get(f"{CONTRACTS}add/").content.decode()
     assert "Amount (EUR)" in form
