@@ -41,3 +41,19 @@ def test_the_chart_leaves_room_for_values_above_and_months_below():
     assert chart.plot_height < chart.month_y < chart.height - chart.plot_top
     assert chart.view_box == f"0 0 {chart.width} {chart.height}"
     assert chart.height == chart.plot_top + chart.plot_height + 32
+
+
+def test_the_month_under_way_is_marked_and_years_are_named():
+    months = [
+        MonthCount(month=datetime.date(2025, 12, 1), contracts=1, amount=Decimal(1)),
+        MonthCount(month=datetime.date(2026, 1, 1), contracts=2, amount=Decimal(2)),
+        MonthCount(month=datetime.date(2026, 2, 1), contracts=3, amount=Decimal(3)),
+    ]
+    chart = month_chart(months, today=datetime.date(2026, 2, 17))
+    assert [bar.current for bar in chart.bars] == [False, False, True]
+    # The first bar names its year, and so does every January.
+    assert chart.first_year == "2025" and [bar.year for bar in chart.bars] == [None, "2026", None]
+    assert chart.month_y < chart.year_y < chart.height - chart.plot_top
+    starts_in_january = month_chart(months[1:], today=datetime.date(2026, 5, 1))
+    assert starts_in_january.first_year is None
+    assert not any(bar.current for bar in starts_in_january.bars)
