@@ -44,12 +44,17 @@ class _Echo:
         return line
 
 
-def client_csv_lines(rows: Iterable[ClientRow]) -> Iterator[str]:
+# Excel reads a CSV as the system's legacy code page unless it starts with a BOM.
+UTF8_BOM = "\ufeff"
+
+
+def client_csv_lines(rows: Iterable[ClientRow], *, currency: str) -> Iterator[str]:
+    """The rows, then the currency of their totals (the tenant's) in its own column."""
     writer = csv.writer(_Echo())
-    yield writer.writerow([header for header, _ in CLIENT_CSV_COLUMNS])
+    yield UTF8_BOM + writer.writerow([header for header, _ in CLIENT_CSV_COLUMNS] + ["currency"])
     for row in rows:
         yield writer.writerow(
-            [csv_cell(getattr(row, attribute)) for _, attribute in CLIENT_CSV_COLUMNS]
+            [csv_cell(getattr(row, attribute)) for _, attribute in CLIENT_CSV_COLUMNS] + [currency]
         )
 
 

@@ -12,6 +12,7 @@ from django import forms
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from dashboard.formats import country_name, sort_key
 from data_access.querying import (
     DEFAULT_PAGE_SIZE,
     ClientQuery,
@@ -56,7 +57,17 @@ class QueryForm(forms.Form):
         if isinstance(field, forms.DecimalField):
             field.widget.attrs["inputmode"] = "decimal"
         if isinstance(field, forms.DateField):
-            field.widget = forms.DateInput(attrs={"type": "date"})
+            # A text box in ISO form, whatever the browser's locale (a type="date"
+            # box shows mm/dd/yyyy to a pt-BR user on an en-US browser).
+            field.widget = forms.DateInput(
+                format="%Y-%m-%d",
+                attrs={
+                    "placeholder": _("yyyy-mm-dd"),
+                    "pattern": r"\d{4}-\d{2}-\d{2}",
+                    "inputmode": "numeric",
+                    "autocomplete": "off",
+                },
+            )
         if param.name == "per_page":
             # What an absent per_page means, for app.js to restore after history navigation.
             field.widget.attrs["data-default"] = str(DEFAULT_PAGE_SIZE)
@@ -80,7 +91,9 @@ class QueryForm(forms.Form):
 
 
 def country_choices() -> list[tuple[str, str]]:
-    return [("", _("All countries")), *Country.objects.values_list("code", "name")]
+    """The tenant's countries named in the user's language, in that language's order."""
+    names = [(code, country_name(code)) for code in Country.objects.values_list("code", flat=True)]
+    return [("", _("All countries")), *sorted(names, key=lambda choice: sort_key(choice[1]))]
 
 
 class ClientFilterForm(QueryForm):
@@ -109,6 +122,7 @@ class ClientFilterForm(QueryForm):
             del field.widget.attrs["class"]
             field.widget.attrs |= {
                 "placeholder": _("Name or email"),
+                "aria-keyshortcuts": "/",  # app.js: "/" anywhere focuses the search
                 "autocomplete": "off",
                 "hx-get": reverse("dashboard:home"),
                 "hx-trigger": "input changed delay:300ms, search",

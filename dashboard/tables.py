@@ -13,11 +13,13 @@ from typing import Any, ClassVar
 import django_tables2 as tables
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 from django_tables2.columns import BoundColumn
 from django_tables2.data import TableListData
 
-from dashboard.templatetags.money import UNAVAILABLE, format_money
+from dashboard.formats import UNAVAILABLE, format_count, format_date, format_money
+from dashboard.querystrings import querystring
 from data_access.querying import ResultPage, SortColumn
 
 
@@ -98,13 +100,19 @@ class ClientTable(QueryTable):
 
     def render_name(self, value: str, record: Any) -> str:
         url = reverse("dashboard:client_detail", args=[record.id])
+        back = querystring(self.query)[1:]
+        if back:  # the detail's way back returns to this very table
+            url += "?" + urlencode({"back": back})
         inactive = format_html(' <span class="badge">{}</span>', _("inactive"))
         return format_html(
             '<a href="{}">{}</a>{}', url, value, "" if record.is_active else inactive
         )
 
     def render_created(self, value: datetime) -> str:
-        return value.date().isoformat()
+        return format_date(value)
+
+    def render_contracts(self, value: int) -> str:
+        return format_count(value)
 
     def render_total(self, value: Decimal) -> str:
         return format_money(value, self.currency)
@@ -126,7 +134,7 @@ class ContractTable(QueryTable):
         return format_money(value, self.currency)
 
     def render_signed(self, value: date) -> str:
-        return value.isoformat()
+        return format_date(value)
 
     def render_status(self, value: bool) -> str:
         return str(_("Active") if value else _("Inactive"))

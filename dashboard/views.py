@@ -28,6 +28,7 @@ from dashboard import imports
 from dashboard.access import staff_view
 from dashboard.charts import month_chart
 from dashboard.exports import client_csv_lines, csv_download
+from dashboard.formats import country_name
 from dashboard.forms import ClientFilterForm, ContractFilterForm
 from dashboard.querystrings import querystring
 from dashboard.tables import ClientTable, ContractTable
@@ -39,7 +40,7 @@ from data_access.selectors import panels
 from data_access.selectors.audit import client_trail
 from data_access.selectors.clients import client_page, client_rows
 from data_access.selectors.contracts import client_contracts, contract_page
-from tenancy.models import Country, Tenant
+from tenancy.models import Tenant
 
 FILTERS_CHANGED = "filters-changed"  # panels listen for it (see home.html)
 DETAIL_CONTRACTS_LIMIT = 500
@@ -86,7 +87,8 @@ def home(request: HttpRequest) -> HttpResponse:
             # The panels refresh once the table has settled (not on a mere sort or page).
             trigger_client_event(response, FILTERS_CHANGED, after="settle")
         return response
-    context["panels"] = {name: _panel(name, query, request.tenant) for name in PANELS}
+    # The panels load themselves (hx-trigger="load"), in parallel: a slow panel never
+    # holds the table.
     return render(request, "dashboard/home.html", context, status=status)
 
 
@@ -102,8 +104,7 @@ class Panel:
 
 def _countries(query: ClientQuery, tenant: Tenant) -> list[tuple[panels.CountryTotal, str]]:
     totals = panels.totals_by_country(query, tenant=tenant)
-    names = dict(Country.objects.filter(code__in=[t.country for t in totals]).values_list())
-    return [(total, names.get(total.country, total.country)) for total in totals]
+    return [(total, country_name(total.country)) for total in totals]
 
 
 PANELS: dict[str, Callable[[ClientQuery, Tenant], Any]] = {
@@ -143,6 +144,16 @@ def panel(request: HttpRequest, name: str) -> HttpResponse:
 # --- Client detail --------------------------------------------------------------
 
 
+def _back_to_clients(back: str) -> str:
+    """The clients table the user came from (its filters, sort and page), rebuilt
+    from a parsed query so the link only ever points at the dashboard."""
+    home = reverse("dashboard:home")
+    try:
+        return home + querystring(ClientQuery.parse(QueryDict(back))).rstrip("?")
+    except InvalidQuery:
+        return home
+
+
 @staff_view
 def client_detail(request: HttpRequest, client_id: int) -> HttpResponse:
     client = get_object_or_404(Client, pk=client_id)
@@ -155,10 +166,10 @@ def client_detail(request: HttpRequest, client_id: int) -> HttpResponse:
     context = {
         "tenant": request.tenant,
         "client": client,
-        "country": Country.objects.filter(code=client.country).first(),
         "history": history,
         "limit": DETAIL_CONTRACTS_LIMIT,
         "trail": client_trail(client_id=client.pk, tenant=request.tenant),
+        "back_url": _back_to_clients(request.GET.get("back", "")),
     }
     return render(request, "dashboard/client_detail.html", context)
 
@@ -206,7 +217,8 @@ def export_clients(request: HttpRequest) -> HttpResponse:
     rows = client_rows(query, tenant=request.tenant)
     stamp = datetime.date.today().isoformat()
     return csv_download(
-        client_csv_lines(rows), filename=f"clients-{request.tenant.schema_name}-{stamp}.csv"
+        client_csv_lines(rows, currency=request.tenant.currency),
+        filename=f"clients-{request.tenant.schema_name}-{stamp}.csv",
     )
 
 

@@ -175,6 +175,7 @@ class MonthTotals(models.Model):
     def __str__(self) -> str:
         return f"{self.month:%Y-%m}: {self.contracts}"
 
+
 class SavedView(models.Model):
     """A named set of filters and sort of a table (clients or contracts), kept in
     the tenant's schema: its owner's, or every staff member's when shared."""

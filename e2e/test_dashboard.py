@@ -13,6 +13,7 @@ from playwright.sync_api import Page, expect
 
 from data_access import services
 from data_access.models import Client, ClientTotals
+from demo.seeding import seed_tenant
 from e2e.conftest import log_in
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "mysql"])
@@ -117,7 +118,7 @@ def test_globex_staff_never_see_acme_clients(new_page, tenant_url, acme_clients,
     expect(page.locator(ROWS)).to_have_count(1)
     expect(page.locator(ROWS)).to_contain_text("Globex Gustavo")
     expect(page.locator("#clients-region")).not_to_contain_text("Acme client")
-    expect(page.locator("#kpi-total")).to_have_text("999.00 BRL")
+    expect(page.locator("#kpi-total")).to_have_text("R$999.00")
     # Searching for an acme name finds nothing on globex.
     page.get_by_label("Search").fill("Acme")
     expect(page.locator("#empty-state")).to_be_visible()
@@ -131,7 +132,7 @@ def test_a_contract_added_in_the_admin_changes_the_dashboard(acme_page: Page, te
         zed = Client.objects.get(name="Zed Zebra")
     acme_page.get_by_label("Search").fill("zebra")
     expect(acme_page.locator(ROWS)).to_have_count(1)
-    expect(acme_page.locator(f"{ROWS} td.col-total")).to_have_text("55.00 EUR")
+    expect(acme_page.locator(f"{ROWS} td.col-total")).to_have_text("€55.00")
 
     acme_page.goto(tenant_url("acme", "/admin/data_access/contract/add/"))
     # The client is picked from the searchable lookup popup, not typed in.
@@ -149,7 +150,7 @@ def test_a_contract_added_in_the_admin_changes_the_dashboard(acme_page: Page, te
     expect(acme_page.locator(".messagelist")).to_contain_text("was added successfully")
 
     acme_page.goto(tenant_url("acme", "/?q=zebra"))
-    expect(acme_page.locator(f"{ROWS} td.col-total")).to_have_text("1,055.50 EUR")
+    expect(acme_page.locator(f"{ROWS} td.col-total")).to_have_text("€1,055.50")
     expect(acme_page.locator(f"{ROWS} td.col-contracts")).to_have_text("2")
 
 
@@ -160,11 +161,57 @@ def test_exporting_csv_downloads_the_filtered_table(acme_page: Page, acme_client
         acme_page.locator("#export-csv").click()
     download = download_info.value
     assert re.fullmatch(r"clients-acme-\d{4}-\d{2}-\d{2}\.csv", download.suggested_filename)
-    with open(download.path(), newline="", encoding="utf-8") as handle:
+    with open(download.path(), newline="", encoding="utf-8-sig") as handle:
         rows = list(csv.DictReader(handle))
     expected = sorted(client.name for client in acme_clients if client.country == "BR")
     assert [row["name"] for row in rows] == expected
     assert {row["country"] for row in rows} == {"BR"}
+
+
+def test_slash_focuses_the_search(acme_page: Page):
+    acme_page.locator("body").press("/")
+    expect(acme_page.get_by_role("searchbox")).to_be_focused()
+    # Typed into a box, "/" is just a character.
+    acme_page.keyboard.type("a/b")
+    expect(acme_page.get_by_role("searchbox")).to_have_value("a/b")
+
+
+def test_date_boxes_read_iso_dates_whatever_the_browsers_locale(new_page, tenant_url, acme_clients):
+    page = new_page(locale="en-US")
+    log_in(page, tenant_url, "acme")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Contracts").click()
+    signed_from = page.get_by_label("Signed from")
+    expect(signed_from).to_have_attribute("type", "text")
+    expect(signed_from).to_have_attribute("placeholder", "yyyy-mm-dd")
+    signed_from.fill(datetime.date.today().isoformat())
+    signed_from.press("Enter")
+    expect(page).to_have_url(re.compile(rf"signed_from={datetime.date.today().isoformat()}"))
+    expect(signed_from).to_have_value(datetime.date.today().isoformat())
+
+
+def test_phones_get_folded_filters_and_44_px_tap_targets(new_page, tenant_url, acme_clients):
+    page = new_page(viewport={"width": 390, "height": 844})
+    log_in(page, tenant_url, "acme")
+    country = page.get_by_label("Country", exact=True)
+    toggle = page.get_by_role("button", name="Filters")
+    # Folded: the search shows, the other filters wait behind the button.
+    expect(page.get_by_role("searchbox")).to_be_visible()
+    expect(country).to_be_hidden()
+    expect(toggle).to_have_attribute("aria-expanded", "false")
+    # The table starts within the first screen.
+    assert page.locator(ROWS).first.bounding_box()["y"] < 844
+    toggle.click()
+    expect(country).to_be_visible()
+    expect(toggle).to_have_attribute("aria-expanded", "true")
+    targets = page.locator(
+        "#sort-name, #sort-total, td.col-name a, .pagination a, .button, #language-select"
+    )
+    small = [
+        (box["width"], box["height"])
+        for box in (target.bounding_box() for target in targets.all())
+        if box and box["height"] < 44
+    ]
+    assert small == []
 
 
 @pytest.fixture
@@ -175,11 +222,19 @@ def screenshots(tmp_path) -> Path:
     return tmp_path
 
 
-def test_screenshots_at_desktop_and_phone_widths(new_page, tenant_url, acme_clients, screenshots):
-    for name, width in [("dashboard-desktop.png", 1280), ("dashboard-mobile.png", 390)]:
-        page = new_page(viewport={"width": width, "height": 900})
+def test_screenshots_at_desktop_and_phone_widths(new_page, tenant_url, tenants, screenshots):
+    # The demo data a user sees after setup_demo (acme's 2,000 clients and 20,000 contracts).
+    seed_tenant(tenant=tenants["acme"], clients=2_000, contracts=20_000, seed=1)
+    shots = [
+        ("dashboard-desktop.png", 1280, "light"),
+        ("dashboard-mobile.png", 390, "light"),
+        ("dashboard-dark.png", 1280, "dark"),
+    ]
+    for name, width, scheme in shots:
+        page = new_page(viewport={"width": width, "height": 900}, color_scheme=scheme)
         log_in(page, tenant_url, "acme")
         expect(page.locator("#panel-monthly svg rect")).to_have_count(12)
+        expect(page.locator(".panel-placeholder")).to_have_count(0)
         # Nothing overflows sideways at this width.
         assert page.evaluate("() => document.documentElement.scrollWidth") <= width
         page.screenshot(path=screenshots / name, full_page=width > 400)
@@ -228,3 +283,40 @@ def test_filters_sorting_and_paging_work_without_javascript(new_page, tenant_url
     page.get_by_role("button", name="Apply").click()
     expect(page).to_have_url(re.compile(r"sort=-name"))
     assert table_names(page) == names
+
+
+def test_panels_load_after_the_table_and_show_when_they_are_stale(
+    new_page, tenant_url, acme_clients
+):
+    page = new_page()
+    held = []
+
+    def hold(route) -> None:
+        held.append(route)
+
+    page.route(re.compile(r"/panels/kpis/"), hold)
+    log_in(page, tenant_url, "acme")
+    # The table is there while the panel is still on its way.
+    expect(page.locator(ROWS)).to_have_count(25)  # the first page
+    kpis = page.locator("#panel-kpis")
+    expect(kpis.locator(".panel-placeholder")).to_have_text("Loading…")
+    expect(kpis).to_have_attribute("aria-busy", "true")
+    for route in held:
+        route.continue_()
+    page.unroute(re.compile(r"/panels/kpis/"))
+    expect(page.locator("#kpi-clients")).to_have_text(str(len(acme_clients)))
+    expect(kpis).not_to_have_attribute("aria-busy", "true")
+    # A filter change: the old figures are marked as updating until the new ones come.
+    held.clear()
+    page.route(re.compile(r"/panels/kpis/"), hold)
+    page.get_by_label("Country", exact=True).select_option("CL")
+    chilean = sum(1 for client in acme_clients if client.country == "CL")
+    expect(page.locator(ROWS)).to_have_count(chilean)
+    expect(kpis).to_have_class(re.compile(r"\bhtmx-request\b"))
+    expect(kpis.locator(".panel-updating")).to_be_visible()
+    expect(kpis.locator(".kpis")).to_have_css("opacity", "0.4")
+    for route in held:
+        route.continue_()
+    page.unroute(re.compile(r"/panels/kpis/"))
+    expect(page.locator("#kpi-clients")).to_have_text(str(chilean))
+    expect(page.locator("#panel-kpis")).not_to_have_class(re.compile(r"\bhtmx-request\b"))

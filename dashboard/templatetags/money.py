@@ -1,39 +1,43 @@
-"""{{ amount|money:currency }}: an amount in the tenant's currency, the user's locale
-({{ amount|amount }} without the currency, for columns that name it in their header)."""
+"""Formats for templates, from dashboard.formats (the user's language, Babel):
+{{ amount|money:currency }} an amount with the locale's currency symbol,
+{{ amount|amount }} without it (for columns that name it in their header),
+{{ number|count }} a whole number, {{ date|day }} a date, {{ code|country }}."""
 
+from datetime import date, datetime
 from decimal import Decimal
 
 from django import template
-from django.utils.formats import number_format
+
+from dashboard import formats
 
 register = template.Library()
-UNAVAILABLE = "—"  # no value: contract data unavailable, or none to show
-
-
-def format_amount(amount: Decimal | int | None) -> str:
-    if amount is None:
-        return UNAVAILABLE
-    # Grouping makes large totals readable; the locale decides the separators.
-    return number_format(amount, 2, use_l10n=True, force_grouping=True)
-
-
-def format_money(amount: Decimal | int | None, currency: str) -> str:
-    if amount is None:
-        return UNAVAILABLE
-    return f"{format_amount(amount)} {currency}"
 
 
 @register.filter
 def money(amount: Decimal | int | None, currency: str) -> str:
-    return format_money(amount, currency)
+    return formats.format_money(amount, currency)
 
 
 @register.filter
 def amount(value: Decimal | int | None) -> str:
-    return format_amount(value)
+    return formats.format_amount(value)
 
 
 @register.filter
 def count(value: int | None) -> str:
-    """A whole number with the locale's grouping (2,000 / 2.000)."""
-    return UNAVAILABLE if value is None else number_format(value, force_grouping=True)
+    return formats.format_count(value)
+
+
+@register.filter
+def day(value: date | datetime | None) -> str:
+    return formats.format_date(value)
+
+
+@register.filter
+def country(code: str) -> str:
+    return formats.country_name(code)
+
+
+@register.simple_tag
+def currency_symbol(currency: str) -> str:
+    return formats.currency_symbol(currency)

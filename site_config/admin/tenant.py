@@ -24,11 +24,12 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.text import capfirst
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from api.admin import ApiTokenAdmin
 from api.models import ApiToken
+from dashboard.formats import country_name, format_count, format_date, format_money, sort_key
 from data_access import services
 from data_access.boundary import ContractsUnavailable, contracts_database
 from data_access.models import Client, Contract
@@ -112,18 +113,37 @@ class ClientChangeList(ChangeList):
             client.contract_totals = None if totals is None else totals.get(client.pk, NO_CONTRACTS)
 
 
+class CountryFilter(admin.SimpleListFilter):
+    """The countries by name, in the user's language (the codes meant little)."""
+
+    title = _("country")
+    parameter_name = "country"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        # The countries this tenant's clients are in, as the plain field filter offered.
+        codes = Client.objects.order_by().values_list("country", flat=True).distinct()
+        return sorted(((code, country_name(code)) for code in codes), key=lambda c: sort_key(c[1]))
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Client]) -> QuerySet[Client]:
+        return queryset.filter(country=self.value()) if self.value() else queryset
+
+
 @admin.register(Client, site=tenant_admin_site)
 class ClientAdmin(ShowsAuditTrail, DeletesThroughServices):
     list_display = [
         "name",
         "email",
-        "country",
+        "country_label",
         "is_active",
-        "created_at",
+        "created",
         "active_contracts",
         "active_total",
     ]
-    list_filter = ["is_active", "country"]
+    list_filter = ["is_active", CountryFilter]
+
+    class Media:
+        css = {"all": ["css/admin.css"]}
+
     search_fields = ["name", "email", "=id"]
     show_full_result_count = False
     list_per_page = 50
@@ -131,17 +151,27 @@ class ClientAdmin(ShowsAuditTrail, DeletesThroughServices):
     def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
         return ClientChangeList
 
+    # A date, not a timestamp: the full "Nov. 24, 2026, 3:47 p.m." pushed the totals
+    # off the right edge of the list.
+    @admin.display(description=_("created"), ordering="created_at")
+    def created(self, client: Client) -> str:
+        return format_date(client.created_at)
+
+    @admin.display(description=_("country"), ordering="country")
+    def country_label(self, client: Client) -> str:
+        return country_name(client.country)
+
     @admin.display(description=_("active contracts"))
-    def active_contracts(self, client: Client) -> str | int:
+    def active_contracts(self, client: Client) -> str:
         totals = getattr(client, "contract_totals", None)
-        return "—" if totals is None else totals[0]
+        return "—" if totals is None else format_count(totals[0])
 
     @admin.display(description=_("active total"))
     def active_total(self, client: Client) -> str:
         totals = getattr(client, "contract_totals", None)
         if totals is None:
             return "—"
-        return f"{cents_to_decimal(totals[1])} {current_tenant().currency}"
+        return format_money(cents_to_decimal(totals[1]), current_tenant().currency)
 
     def save_model(self, request: HttpRequest, obj: Client, form: forms.ModelForm, change: bool):
         # Through the services: a new country or active flag moves the client's
@@ -161,6 +191,25 @@ class ClientAdmin(ShowsAuditTrail, DeletesThroughServices):
     def delete_view(
         self, request: HttpRequest, object_id: str, extra_context: dict | None = None
     ) -> HttpResponse:
+        if request.method == "GET" and object_id.isdigit():
+            # Say so before the user confirms, not after: the service would refuse.
+            try:
+                count = services.contracts_of_client_count(client_id=int(object_id))
+            except ContractsUnavailable:
+                count = 0  # the refusal after confirming still stands
+            if count:
+                self.message_user(
+                    request,
+                    ngettext(
+                        "This client has %(count)s contract, so it cannot be deleted. "
+                        "Delete or reassign it first.",
+                        "This client has %(count)s contracts, so it cannot be deleted. "
+                        "Delete or reassign them first.",
+                        count,
+                    )
+                    % {"count": format_count(count)},
+                    messages.WARNING,
+                )
         try:
             return super().delete_view(request, object_id, extra_context)
         except services.ClientHasContracts as refusal:
@@ -210,6 +259,11 @@ class ContractAdminForm(forms.ModelForm):
         self.fields["client_id"].help_text = _(
             "Use the magnifier to search clients by name or email."
         )
+        currency = current_tenant().currency
+        self.fields["amount"].label = _("Amount (%(currency)s)") % {"currency": currency}
+        self.fields["amount"].help_text = _("In %(currency)s, the tenant's currency.") % {
+            "currency": currency
+        }
 
     def clean_client_id(self) -> int:
         client_id = self.cleaned_data["client_id"]
@@ -264,9 +318,21 @@ class ReadsContracts(admin.ModelAdmin):
 @admin.register(Contract, site=tenant_admin_site)
 class ContractAdmin(ReadsContracts, ShowsAuditTrail, DeletesThroughServices):
     form = ContractAdminForm
-    list_display = ["title", "client_id", "client_name", "amount", "signed_on", "is_active"]
+    list_display = [
+        "title",
+        "client_number",
+        "client_name",
+        "amount_money",
+        "signed_on",
+        "is_active",
+    ]
     list_filter = ["is_active"]
-    search_fields = ["title", "=client_id"]
+    search_fields = ["title"]  # and a client id: see get_search_results
+    search_help_text = _("A number finds the contracts of that client id; text searches titles.")
+
+    class Media:
+        css = {"all": ["css/admin.css"]}
+
     readonly_fields = ["client_name"]
     ordering = ["-signed_on", "-id"]
     show_full_result_count = False
@@ -284,6 +350,24 @@ class ContractAdmin(ReadsContracts, ShowsAuditTrail, DeletesThroughServices):
             # The admin would redirect with "doesn't exist"; a plain 404 reveals nothing.
             raise Http404
         return obj
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Contract], search_term: str
+    ) -> tuple[QuerySet[Contract], bool]:
+        term = search_term.strip()
+        if term.isdigit():
+            # By client id alone: "title LIKE '%42%' OR client_id = 42" reads every
+            # row of the tenant; client_id = 42 walks the (tenant, client) index.
+            return queryset.filter(client_id=int(term)), False
+        return super().get_search_results(request, queryset, search_term)
+
+    @admin.display(description=_("Client id"), ordering="client_id")
+    def client_number(self, contract: Contract) -> int:
+        return contract.client_id
+
+    @admin.display(description=_("amount"), ordering="amount")
+    def amount_money(self, contract: Contract) -> str:
+        return format_money(contract.amount, current_tenant().currency)
 
     @admin.display(description=_("client"))
     def client_name(self, contract: Contract) -> str:

@@ -51,4 +51,26 @@
       form.elements.namedItem("query").value = window.location.search.replace(/^\?/, "");
     }
   });
+
+  // "/" focuses the page's search box, unless the user is typing somewhere.
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "/" || event.ctrlKey || event.metaKey || event.altKey) return;
+    const target = event.target;
+    if (target instanceof HTMLElement &&
+        (target.isContentEditable || target.closest("input, textarea, select"))) return;
+    const search = document.querySelector('input[aria-keyshortcuts="/"]');
+    if (!search) return;
+    event.preventDefault();
+    search.focus();
+    search.select();
+  });
+
+  // On phones the filters fold behind a button (the search stays in view).
+  document.addEventListener("click", function (event) {
+    const toggle = event.target instanceof Element && event.target.closest(".filters-toggle");
+    if (!toggle) return;
+    const form = document.getElementById(toggle.getAttribute("aria-controls"));
+    const collapsed = form.classList.toggle("collapsed");
+    toggle.setAttribute("aria-expanded", String(!collapsed));
+  });
 })();

@@ -7,7 +7,13 @@ from decimal import Decimal
 
 import pytest
 
-from dashboard.exports import CLIENT_CSV_COLUMNS, client_csv_lines, csv_cell, csv_download
+from dashboard.exports import (
+    CLIENT_CSV_COLUMNS,
+    UTF8_BOM,
+    client_csv_lines,
+    csv_cell,
+    csv_download,
+)
 from data_access.querying import CLIENT_COLUMNS
 from data_access.selectors.clients import ClientRow
 
@@ -28,14 +34,22 @@ def row(name: str = "Ana", *, total: Decimal | None = Decimal("12.50")) -> Clien
 
 
 def parsed(lines) -> list[list[str]]:
-    return list(csv.reader(io.StringIO("".join(lines))))
+    text = "".join(lines)
+    assert text.startswith(UTF8_BOM)
+    return list(csv.reader(io.StringIO(text.removeprefix(UTF8_BOM))))
 
 
 def test_the_header_keeps_its_published_names_and_order():
-    [header] = parsed(client_csv_lines([]))
+    [header] = parsed(client_csv_lines([], currency="EUR"))
     assert header == [
         "id", "name", "email", "country", "active", "created_at", "contracts", "total",
+        "currency",
     ]  # fmt: skip
+
+
+def test_the_file_starts_with_a_bom_so_spreadsheets_read_utf8():
+    data = "".join(client_csv_lines([row("Nicolás")], currency="EUR")).encode()
+    assert data.startswith(b"\xef\xbb\xbfid,") and "Nicolás".encode() in data
 
 
 def test_every_sortable_column_is_exported():
@@ -44,21 +58,22 @@ def test_every_sortable_column_is_exported():
 
 
 def test_rows_are_written_as_plain_values():
-    [_, values] = parsed(client_csv_lines([row()]))
+    [_, values] = parsed(client_csv_lines([row()], currency="BRL"))
     assert values == [
         "7", "Ana", "ana@example.com", "CL", "no", "2026-03-04T05:06:07+00:00", "2", "12.50",
+        "BRL",
     ]  # fmt: skip
 
 
 def test_unavailable_totals_are_empty_cells():
-    [_, values] = parsed(client_csv_lines([row(total=None)]))
-    assert values[-2:] == ["", ""]
+    [_, values] = parsed(client_csv_lines([row(total=None)], currency="EUR"))
+    assert values[-3:] == ["", "", "EUR"]
 
 
 @pytest.mark.parametrize("text", ["=cmd|' /C calc'!A0", "+1", "-1", "@SUM(A1)", "\tx", "\rx"])
 def test_cells_a_spreadsheet_would_run_as_formulas_are_neutralised(text):
     assert csv_cell(text) == "'" + text
-    [_, values] = parsed(client_csv_lines([row(text)]))
+    [_, values] = parsed(client_csv_lines([row(text)], currency="EUR"))
     assert values[1] == "'" + text
 
 

@@ -107,7 +107,11 @@ def test_controls_refresh_on_change_and_the_search_as_you_type():
     assert "autosubmit" not in search
     assert all("autosubmit" in str(field) for field in form.filter_bar if field.name != "q")
     dates = str(ContractFilterForm(QueryDict(""))["signed_from"])
-    assert 'type="date"' in dates and "autosubmit" in dates
+    # An ISO text box: a type="date" box would follow the browser's locale, not the user's.
+    assert 'type="text"' in dates and 'placeholder="yyyy-mm-dd"' in dates
+    assert "autosubmit" in dates and 'pattern="\\d{4}-\\d{2}-\\d{2}"' in dates
+    bound = str(ContractFilterForm(QueryDict("signed_from=2025-04-09"))["signed_from"])
+    assert 'value="2025-04-09"' in bound
 
 
 def test_parsed_values_are_the_querys_not_the_forms():

@@ -81,7 +81,7 @@ def test_cells_render_links_dates_money_and_unavailable_totals():
     assert first["name"] == (
         '<a href="/clients/1/">&lt;b&gt;Ana&lt;/b&gt;</a> <span class="badge">inactive</span>'
     )
-    assert first["created"] == "2026-03-04" and first["total"] == "1,234.50 EUR"
+    assert first["created"] == "Mar 4, 2026" and first["total"] == "€1,234.50"
     assert second["contracts"] == "—" and second["total"] == "—"
 
 
@@ -92,8 +92,8 @@ def test_contract_cells_name_missing_clients():
     ]
     page = ContractPage(rows, query=ContractQuery(), count=2)
     first, second = cells(ContractTable(page, currency="BRL"))
-    assert first["client"] == '<a href="/clients/3/">Ana</a>' and first["amount"] == "5.00 BRL"
-    assert first["signed"] == "2026-01-02" and first["status"] == "Active"
+    assert first["client"] == '<a href="/clients/3/">Ana</a>' and first["amount"] == "R$5.00"
+    assert first["signed"] == "Jan 2, 2026" and first["status"] == "Active"
     assert second["client"] == '<span class="warning">Missing client #4</span>'
     assert second["status"] == "Inactive"
 

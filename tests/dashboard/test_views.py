@@ -9,6 +9,7 @@ from decimal import Decimal
 from html import unescape
 
 import pytest
+from babel.dates import format_skeleton
 from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
@@ -61,7 +62,7 @@ def names_in_table(html: str) -> list[str]:
     return [
         unescape(name)
         for name in re.findall(
-            r'<td data-label="Name" class="col-name"><a href="/clients/\d+/">([^<]*)<', html
+            r'<td data-label="Name" class="col-name"><a href="/clients/\d+/[^"]*">([^<]*)<', html
         )
     ]
 
@@ -112,6 +113,9 @@ def test_the_full_page_has_filters_table_and_every_panel(acme_clients, acme_brow
     assert "<html" in html and 'id="filters"' in html and 'id="clients-region"' in html
     for panel in PANELS:
         assert f'id="panel-{panel}"' in html
+    # The panels are not computed with the page: each loads itself once it is shown.
+    assert html.count('hx-trigger="load, filters-changed from:body, every 60s"') == len(PANELS)
+    assert 'id="kpi-clients"' not in html and html.count('class="panel-placeholder') == len(PANELS)
     assert names_in_table(html)[:3] == ["=cmd|' /C calc'!A0", "Ana Lima", "Bruno Costa"]
     assert 'hx-trigger="input changed delay:300ms, search"' in html
     assert "HX-Request" in response["Vary"]
@@ -223,6 +227,12 @@ def test_past_the_end_no_summary_or_page_links_make_up_numbers(acme_clients, acm
     assert "Showing" not in html and 'class="pagination"' not in html
 
 
+def test_past_the_end_says_how_many_pages_there_are(acme_clients, acme_browser):
+    html = text(acme_browser.get("/?page=99999&per_page=10"))
+    assert "12 clients match, on 2 pages." in html
+    assert 'id="last-page" href="?page=2&amp;per_page=10"' in html
+
+
 # --- Bad input ------------------------------------------------------------------
 
 
@@ -269,7 +279,7 @@ def test_mysql_down_the_dashboard_still_renders_and_says_so(acme_clients, acme_b
         detail = acme_browser.get(f"/clients/{acme_clients[0].pk}/")
         contracts = acme_browser.get("/contracts/")
         export = acme_browser.get("/clients/export.csv?sort=-total")
-        export_body = b"".join(export.streaming_content).decode()
+        export_body = b"".join(export.streaming_content).decode("utf-8-sig")
     assert page.status_code == 200 and "Contract data is unavailable" in text(page)
     assert len(names_in_table(text(page))) == 12
     assert sorted_by_total.status_code == 200
@@ -289,7 +299,7 @@ def test_panels_follow_the_filters(acme_clients, acme_browser):
     chile = text(acme_browser.get("/panels/kpis/", {"country": "CL"}, **HTMX))
     assert '<dd id="kpi-clients">12</dd>' in everyone
     assert '<dd id="kpi-clients">5</dd>' in chile
-    assert '<dd id="kpi-total">3,392.49 EUR</dd>' in chile
+    assert '<dd id="kpi-total">€3,392.49</dd>' in chile
     top = text(acme_browser.get("/panels/top/", {"country": "SE"}, **HTMX))
     assert top.index("Kai Lund") < top.index("Jon Berg") and "Fern" not in top
 
@@ -324,12 +334,12 @@ def test_each_bar_of_the_chart_says_its_value(acme, acme_browser):
                 client_id=client.pk, title="x", amount=Decimal(amount), signed_on=today
             )
     html = text(acme_browser.get("/panels/monthly/", **HTMX))
-    month = today.strftime("%Y-%m")
+    month = format_skeleton("yMMMM", today, locale="en")
     # Visible above each bar, named for assistive tech, and in the table fallback.
     assert re.findall(r'<text class="value"[^>]*>([^<]*)<', html) == ["0"] * 11 + ["2"]
-    assert f"<title>{month}: 2 contracts, 15.50 EUR</title>" in html
+    assert f"<title>{month}: 2 contracts, €15.50 (month in progress)</title>" in html
     assert html.count('role="listitem"') == 12
-    assert f"<td>{month}</td><td>2</td><td>15.50 EUR</td>" in html
+    assert f"<td>{month} (month in progress)</td><td>2</td><td>€15.50</td>" in html
 
 
 def test_money_follows_the_users_language(acme_clients, acme_browser):
@@ -337,9 +347,10 @@ def test_money_follows_the_users_language(acme_clients, acme_browser):
         html = text(acme_browser.get("/panels/kpis/?country=CL", HTTP_ACCEPT_LANGUAGE=language))
         return re.search(r'<dd id="kpi-total">([^<]*)<', html).group(1)
 
-    assert total("en") == "3,392.49 EUR"
-    assert total("pt-br") == "3.392,49 EUR"
-    assert total("es") == "3\xa0392,49 EUR"  # Spanish groups with a no-break space
+    # The locale's symbol and its place: before or after, with or without a space.
+    assert total("en") == "€3,392.49"
+    assert total("pt-br") == "€\xa03.392,49"
+    assert total("es") == "3.392,49\xa0€"
 
 
 # --- CSV export ------------------------------------------------------------------
@@ -350,7 +361,9 @@ def test_the_export_streams_every_filtered_sorted_row(acme_clients, acme_browser
     assert response.status_code == 200 and response.streaming
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"].startswith('attachment; filename="clients-acme-')
-    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    rows = list(
+        csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig")))
+    )
     assert len(rows) == 12  # every row, not one page
     assert [row["name"] for row in rows[:2]] == ["Fern Silva", "Émile Roux"]
     assert rows[0]["total"] == "2000.00" and rows[0]["contracts"] == "1"
@@ -360,7 +373,7 @@ def test_the_export_streams_every_filtered_sorted_row(acme_clients, acme_browser
 
 def test_the_export_follows_the_filters(acme_clients, acme_browser):
     response = acme_browser.get("/clients/export.csv", {"country": "SE", "sort": "name"})
-    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
     assert [row[1] for row in rows[1:]] == ["Jon Berg", "Kai Lund"]
 
 
@@ -374,8 +387,10 @@ def test_each_tenant_sees_only_its_own_clients(acme, globex, acme_clients):
     globex_browser = logged_in(GLOBEX)
     html = text(globex_browser.get("/"))
     assert names_in_table(html) == ["Globex Only"]
-    assert "5.00 BRL" in html
-    export = b"".join(globex_browser.get("/clients/export.csv").streaming_content).decode()
+    assert "R$5.00" in html
+    export = b"".join(globex_browser.get("/clients/export.csv").streaming_content).decode(
+        "utf-8-sig"
+    )
     assert "Ana Lima" not in export and "Globex Only" in export
     assert "Globex Only" in text(globex_browser.get(f"/clients/{globex_client.pk}/"))
     # An acme client's id, asked on globex: never acme's client.
@@ -395,7 +410,34 @@ def test_an_acme_session_is_worthless_on_globex(acme, globex):
 def test_client_detail_lists_the_clients_contracts(acme_clients, acme_browser):
     html = text(acme_browser.get(f"/clients/{acme_clients[0].pk}/"))
     assert "Ana Lima #0" in html and "Ana Lima #1" in html and "Bruno" not in html
-    assert '<dd id="client-active-total">350.50 EUR</dd>' in html
+    assert '<dd id="client-active-total">€350.50</dd>' in html
+
+
+def test_the_way_back_from_a_client_keeps_the_tables_filters(acme_clients, acme_browser):
+    html = text(acme_browser.get("/", {"country": "CL", "sort": "-total", "page": "1"}))
+    link = re.search(r'<td data-label="Name" class="col-name"><a href="([^"]+)"', html).group(1)
+    assert "back=country%3DCL%26sort%3D-total" in unescape(link)
+    detail = text(acme_browser.get(unescape(link)))
+    assert '<a id="back-to-clients" href="/?country=CL&amp;sort=-total">' in detail
+    # Anything but a clients query leads back to the plain table.
+    for back in ["https://evil.example/", "min_total=abc", ""]:
+        detail = text(acme_browser.get(f"/clients/{acme_clients[0].pk}/", {"back": back}))
+        assert '<a id="back-to-clients" href="/">' in detail
+
+
+def test_country_names_follow_the_language(acme_clients, acme_browser):
+    html = text(acme_browser.get("/", HTTP_ACCEPT_LANGUAGE="es"))
+    assert '<option value="SE">Suecia</option>' in html
+    panel = text(acme_browser.get("/panels/countries/", HTTP_ACCEPT_LANGUAGE="pt-br", **HTMX))
+    assert "<td>Suécia</td>" in panel
+
+
+def test_the_export_starts_with_a_bom_and_names_the_currency(acme_clients, acme_browser):
+    response = acme_browser.get("/clients/export.csv", {"country": "SE", "sort": "name"})
+    data = b"".join(response.streaming_content)
+    assert data.startswith(b"\xef\xbb\xbfid,name,")
+    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+    assert {row["currency"] for row in rows} == {"EUR"}
 
 
 def test_contracts_page_filters_sorts_and_fragments(acme_clients, acme_browser):

@@ -235,6 +235,7 @@ def test_random_writes_keep_every_rollup_equal_to_the_oracle(acme, globex, steps
             ClientQuery(), tenant=tenant, today=TODAY
         ) == panel_oracle.per_month(ClientQuery(), 12, TODAY)
 
+
 def test_the_services_refuse_every_bad_row_before_writing(in_acme, two_clients):
     ana_pk = two_clients[0].pk
     rows = [

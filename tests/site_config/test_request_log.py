@@ -41,7 +41,9 @@ def test_a_request_logs_one_line_with_tenant_user_status_timing_and_queries(
     acme, staff_browser, request_log, caplog
 ):
     caplog.clear()
-    response = staff_browser.get(f"/?q={SECRET_SEARCH}&sort=-total", HTTP_HOST="acme.localhost")
+    response = staff_browser.get(
+        f"/panels/health/?q={SECRET_SEARCH}&sort=-total", HTTP_HOST="acme.localhost"
+    )
     assert response.status_code == 200
     [(level, line)] = request_log()
     with tenant_context(acme):
@@ -51,10 +53,10 @@ def test_a_request_logs_one_line_with_tenant_user_status_timing_and_queries(
     assert len(line["request_id"]) == 32
     assert line["tenant"] == "acme"
     assert line["user"] == staff_id
-    assert (line["method"], line["path"], line["status"]) == ("GET", "/", 200)
+    assert (line["method"], line["path"], line["status"]) == ("GET", "/panels/health/", 200)
     assert line["duration_ms"] >= 0
     assert line["queries"]["default"] >= 2  # tenant lookup, session, clients
-    assert line["queries"]["mysql"] >= 1  # contract totals
+    assert line["queries"]["mysql"] >= 1  # orphan contracts
     assert line["slow"] is False
     assert SECRET_SEARCH not in caplog.text
 

@@ -1,6 +1,7 @@
 """The tenant admin: contracts through data_access.services, scoped to the tenant."""
 
 import datetime
+import re
 from decimal import Decimal
 
 import pytest
@@ -126,6 +127,59 @@ def test_a_client_with_contracts_is_not_deleted(acme):
         assert Client.objects.filter(pk=client.pk).exists()
 
 
+def test_the_delete_confirmation_says_the_client_has_contracts(acme):
+    client, _ = new_client(acme, "Ana", "100.00", "5.00")
+    browser = admin_browser("acme.localhost")
+    html = browser.get(f"{CLIENTS}{client.pk}/delete/").content.decode()
+    assert "This client has 2 contracts, so it cannot be deleted." in html
+    empty, _ = new_client(acme, "Bea")
+    html = browser.get(f"{CLIENTS}{empty.pk}/delete/").content.decode()
+    assert "cannot be deleted" not in html
+
+
+def test_searching_contracts_by_client_id_reads_that_clients_rows(acme):
+    ana, _ = new_client(acme, "Ana", "1.00")
+    bea, _ = new_client(acme, "Bea", "2.00")
+    with tenant_context(acme):
+        services.create_contract(
+            client_id=bea.pk, title=f"Order {ana.pk}", amount=Decimal("3.00"),
+            signed_on=datetime.date(2026, 2, 1),
+        )  # fmt: skip
+    browser = admin_browser("acme.localhost")
+    with CaptureQueriesContext(connections["mysql"]) as mysql:
+        html = browser.get(CONTRACTS, {"q": str(ana.pk)}).content.decode()
+    assert "Ana deal" in html and "Bea deal" not in html and f"Order {ana.pk}" not in html
+    # One equality on the client id, no LIKE over every title.
+    listing = [q["sql"] for q in mysql.captured_queries if "ORDER BY" in q["sql"]]
+    assert listing and all("LIKE" not in sql and "`client_id` = " in sql for sql in listing)
+    assert "Bea deal" in browser.get(CONTRACTS, {"q": "bea"}).content.decode()
+
+
+def test_the_contract_list_names_each_column_once_and_shows_money(acme):
+    new_client(acme, "Ana", "1234.50")
+    html = admin_browser("acme.localhost").get(CONTRACTS).content.decode()
+    headers = re.findall(r'<th scope="col"[^>]*>.*?<a [^>]*>([^<]*)</a>', html, re.S)
+    assert len(headers) == len(set(headers)) and "Client id" in headers
+    assert '<td class="field-amount_money">€1,234.50</td>' in html
+
+
+def test_the_client_list_names_countries_in_the_users_language(acme):
+    new_client(acme, "Ana", "1.00")
+    browser = admin_browser("acme.localhost")
+    html = browser.get(CLIENTS, HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    assert '<td class="field-country_label">Chile</td>' in html
+    # The filter offers the clients' countries, by name.
+    assert re.search(r'<a href="\?country=CL"[^>]*>Chile</a>', html)
+    assert "Suecia" not in html
+    chile = browser.get(CLIENTS, {"country": "CL"}).content.decode()
+    assert "Ana" in chile and "0 results" not in chile
+
+
+def test_the_contract_form_names_the_currency(acme):
+    form = admin_browser("acme.localhost").get(f"{CONTRACTS}add/").content.decode()
+    assert "Amount (EUR)" in form
+
+
 def test_a_client_without_contracts_is_deleted(acme):
     client, _ = new_client(acme, "Bea")
     response = admin_browser("acme.localhost").post(
@@ -144,7 +198,7 @@ def test_the_client_list_loads_totals_in_one_query(acme):
         response = browser.get(CLIENTS)
     html = response.content.decode()
     assert response.status_code == 200
-    assert '<td class="field-active_total">50.00 EUR</td>' in html
+    assert '<td class="field-active_total">€50.00</td>' in html
     assert '<td class="field-active_contracts">5</td>' in html
     assert len(mysql.captured_queries) == 1
 
@@ -231,6 +285,7 @@ def test_client_saves_go_through_the_services_and_keep_the_rollups(acme):
     assert response.status_code == 302, response.content
     assert stored_rollups(acme) == rollups_from_base(acme)
     assert stored_rollups(acme)["segment_totals"] == {("BR", True): (1, Decimal("40.00"))}
+
 
 # --- The audit trail ---------------------------------------------------------------
 

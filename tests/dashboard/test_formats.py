@@ -1,0 +1,79 @@
+"""dashboard.formats: one format per kind of value, in the active language."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.utils import translation
+
+from dashboard.formats import (
+    UNAVAILABLE,
+    country_name,
+    currency_symbol,
+    format_amount,
+    format_count,
+    format_date,
+    format_money,
+    format_month,
+    sort_key,
+)
+
+DAY = datetime.date(2025, 4, 9)
+
+
+@pytest.mark.parametrize(
+    ("language", "date", "count", "money", "brl"),
+    [
+        ("en", "Apr 9, 2025", "5,275", "€1,234.50", "R$1,234.50"),
+        ("es", "9 abr 2025", "5.275", "1.234,50\xa0€", "1.234,50\xa0BRL"),
+        ("pt-br", "9 de abr. de 2025", "5.275", "€\xa01.234,50", "R$\xa01.234,50"),
+    ],
+)
+def test_each_kind_of_value_follows_the_language(language, date, count, money, brl):
+    with translation.override(language):
+        assert format_date(DAY) == date
+        assert format_count(5275) == count
+        # The locale's symbol, before or after the amount, with or without a space.
+        assert format_money(Decimal("1234.5"), "EUR") == money
+        assert format_money(Decimal("1234.5"), "BRL") == brl
+
+
+def test_amounts_keep_two_decimals_and_group_thousands():
+    with translation.override("en"):
+        assert format_amount(Decimal("1234567.5")) == "1,234,567.50"
+        assert format_amount(3) == "3.00"
+    with translation.override("pt-br"):
+        assert format_amount(Decimal("1234567.5")) == "1.234.567,50"
+
+
+def test_a_datetime_is_shown_as_its_local_date():
+    moment = datetime.datetime(2026, 3, 4, 5, 6, 7, tzinfo=datetime.UTC)
+    with translation.override("en"):
+        assert format_date(moment) == "Mar 4, 2026"
+
+
+def test_months_name_their_year():
+    with translation.override("en"):
+        assert format_month(DAY) == "April 2025" and format_month(DAY, short=True) == "Apr"
+    with translation.override("pt-br"):
+        assert format_month(DAY) == "abril de 2025"
+
+
+def test_missing_values_show_a_dash():
+    assert {format_date(None), format_count(None), format_amount(None)} == {UNAVAILABLE}
+    assert format_money(None, "EUR") == UNAVAILABLE
+
+
+def test_country_names_and_currency_symbols_are_translated():
+    with translation.override("es"):
+        assert country_name("DE") == "Alemania" and currency_symbol("USD") == "US$"
+    with translation.override("pt-br"):
+        assert country_name("DE") == "Alemanha" and currency_symbol("BRL") == "R$"
+    with translation.override("en"):
+        assert country_name("DE") == "Germany" and country_name("XX") == "XX"
+
+
+def test_sorting_ignores_accents_and_case():
+    assert sorted(["Zambia", "Österreich", "alemania"], key=sort_key) == [
+        "alemania", "Österreich", "Zambia",
+    ]  # fmt: skip
