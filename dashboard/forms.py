@@ -121,6 +121,7 @@ class ContractFilterForm(QueryForm):
     query_class = ContractQuery
     labels = {
         "status": _("Status"),
+        "period": _("Signed in"),
         "signed_from": _("Signed from"),
         "signed_to": _("Signed until"),
         "min_amount": _("Min. amount"),
@@ -130,4 +131,13 @@ class ContractFilterForm(QueryForm):
         "page": _("Page"),
         "per_page": _("Rows per page"),
     }
-    choices = {"status": [("", _("Any")), ("active", _("Active")), ("inactive", _("Inactive"))]}
+    choices = {
+        "status": [("", _("Any")), ("active", _("Active")), ("inactive", _("Inactive"))],
+        "period": [
+            ("", _("Any time")),
+            ("this_month", _("This month")),
+            ("last_month", _("Last month")),
+            ("last_12_months", _("Last 12 months")),
+            ("this_year", _("This year")),
+        ],
+    }

@@ -9,4 +9,7 @@ urlpatterns = [
     path("clients/export.csv", views.export_clients, name="export_clients"),
     path("clients/<int:client_id>/", views.client_detail, name="client_detail"),
     path("contracts/", views.contracts, name="contracts"),
+    path("contracts/summary/", views.contracts_summary, name="contracts_summary"),
+    path("contracts/clients/", views.contract_client_choices, name="contract_client_choices"),
+    path("contracts/export.csv", views.export_contracts, name="export_contracts"),
 ]

@@ -19,16 +19,23 @@ from django_htmx.http import push_url, trigger_client_event
 
 from dashboard.access import staff_view
 from dashboard.charts import month_chart
-from dashboard.exports import client_csv_lines, csv_download
+from dashboard.exports import client_csv_lines, contract_csv_lines, csv_download
 from dashboard.forms import ClientFilterForm, ContractFilterForm
 from dashboard.querystrings import querystring
 from dashboard.tables import ClientTable, ContractTable
 from data_access.boundary import ContractsUnavailable
 from data_access.models import Client
-from data_access.querying import ClientQuery, InvalidQuery
+from data_access.querying import ClientQuery, ContractQuery, InvalidQuery
 from data_access.selectors import panels
 from data_access.selectors.clients import client_page, client_rows
-from data_access.selectors.contracts import client_contracts, contract_page
+from data_access.selectors.contracts import (
+    client_choices,
+    client_contracts,
+    client_name,
+    contract_page,
+    contract_rows,
+    contract_summary,
+)
 from tenancy.models import Country, Tenant
 
 FILTERS_CHANGED = "filters-changed"  # panels listen for it (see home.html)
@@ -164,6 +171,8 @@ def contracts(request: HttpRequest) -> HttpResponse:
         context["query"] = query
         try:
             page = contract_page(query, tenant=request.tenant)
+            if query.client_id is not None:
+                context["client_name"] = client_name(query.client_id, tenant=request.tenant)
         except ContractsUnavailable:
             context["contracts_available"] = False
         else:
@@ -178,6 +187,59 @@ def contracts(request: HttpRequest) -> HttpResponse:
             push_url(response, reverse("dashboard:contracts") + querystring(query))
         return response
     return render(request, "dashboard/contracts.html", context, status=status)
+
+
+def _contract_query(request: HttpRequest) -> ContractQuery | None:
+    # No form: these fragments draw no filter bar.
+    try:
+        return ContractQuery.parse(request.GET)
+    except InvalidQuery:
+        return None
+
+
+@staff_view
+def contracts_summary(request: HttpRequest) -> HttpResponse:
+    """The exact count and sum of the filtered contracts, loaded after the table."""
+    query = _contract_query(request)
+    context: dict[str, Any] = {"tenant": request.tenant, "query": query}
+    if query is None:
+        return render(request, "dashboard/contracts.html#summary", context, status=400)
+    try:
+        context["summary"] = contract_summary(query, tenant=request.tenant)
+    except ContractsUnavailable:
+        context["summary"] = None
+    return render(request, "dashboard/contracts.html#summary", context)
+
+
+@staff_view
+def contract_client_choices(request: HttpRequest) -> HttpResponse:
+    """Suggestions for the client-name box: links to the same filters for that client."""
+    query = _contract_query(request) or ContractQuery()
+    search = request.GET.get("client_name", "")[:100]
+    context = {
+        "query": query,
+        "search": search,
+        "choices": client_choices(search, tenant=request.tenant),
+    }
+    return render(request, "dashboard/contracts.html#client_choices", context)
+
+
+@staff_view
+def export_contracts(request: HttpRequest) -> HttpResponse:
+    query = _contract_query(request)
+    if query is None:
+        return HttpResponse("Invalid filters", status=400, content_type="text/plain; charset=utf-8")
+    try:
+        # Reads the first batch now: MySQL being down answers 503, not a broken file.
+        rows = contract_rows(query, tenant=request.tenant)
+    except ContractsUnavailable:
+        return HttpResponse(
+            "Contract data is unavailable", status=503, content_type="text/plain; charset=utf-8"
+        )
+    stamp = datetime.date.today().isoformat()
+    return csv_download(
+        contract_csv_lines(rows), filename=f"contracts-{request.tenant.schema_name}-{stamp}.csv"
+    )
 
 
 # --- CSV export ----------------------------------------------------------------

@@ -11,7 +11,7 @@ verbose names; widgets and choice labels belong to the dashboard.
 import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from math import ceil, floor
 from typing import Any, ClassVar, Self
@@ -98,6 +98,32 @@ CONTRACT_COLUMNS = (
     SortColumn("signed", _field(Contract, "signed_on"), "signed_on", descending_first=True),
     SortColumn("status", _field(Contract, "is_active"), "is_active"),
 )
+
+
+# --- Date presets -------------------------------------------------------------------
+
+
+def _month_start(day: date, *, months_back: int = 0) -> date:
+    index = day.year * 12 + day.month - 1 - months_back
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def _month_end(day: date) -> date:
+    return _month_start(day, months_back=-1) - timedelta(days=1)
+
+
+# Each preset's first and last day (both included) for a given today: whole
+# calendar months and years, so a contract dated later this month still counts.
+PERIODS: dict[str, Callable[[date], tuple[date, date]]] = {
+    "this_month": lambda today: (_month_start(today), _month_end(today)),
+    "last_month": lambda today: (
+        _month_start(today, months_back=1),
+        _month_start(today) - timedelta(days=1),
+    ),
+    # The current month and the eleven before it.
+    "last_12_months": lambda today: (_month_start(today, months_back=11), _month_end(today)),
+    "this_year": lambda today: (date(today.year, 1, 1), date(today.year, 12, 31)),
+}
 
 
 # --- Parameters ---------------------------------------------------------------------
@@ -341,6 +367,7 @@ class ContractQuery(TableQuery):
     COLUMNS = CONTRACT_COLUMNS
     PARAMS = (
         choice_param("status", {"active": True, "inactive": False}),
+        choice_param("period", {key: key for key in PERIODS}),
         Param("signed_from", forms.DateField(required=False)),
         Param("signed_to", forms.DateField(required=False)),
         amount_param("min_amount", max_digits=14),
@@ -359,12 +386,22 @@ class ContractQuery(TableQuery):
     )
 
     status: bool | None = None  # True: active only; False: inactive only
+    period: str | None = None  # a key of PERIODS, on top of signed_from/signed_to
     signed_from: date | None = None
     signed_to: date | None = None
     min_amount: Decimal | None = None
     max_amount: Decimal | None = None
     client_id: int | None = None
     sort: str = "-signed"
+
+    def signed_range(self, *, today: date) -> tuple[date | None, date | None]:
+        """The signing dates asked for: the explicit range narrowed by the period."""
+        low, high = self.signed_from, self.signed_to
+        if self.period is not None:
+            start, end = PERIODS[self.period](today)
+            low = start if low is None else max(low, start)
+            high = end if high is None else min(high, end)
+        return low, high
 
 
 # --- Pages --------------------------------------------------------------------------

@@ -433,3 +433,74 @@ def test_pages_speak_the_chosen_language(acme_clients, acme_browser, language, h
     html = text(acme_browser.get("/"))
     assert f'<html lang="{language}">' in html
     assert f"<h1>{heading}</h1>" in html and export in html
+
+
+# --- Contracts page: summary, export, client autocomplete, presets --------------------
+
+
+def test_contracts_summary_is_exact_and_follows_the_filters(acme_clients, acme_browser):
+    page = text(acme_browser.get("/contracts/", {"status": "active"}))
+    assert 'hx-get="/contracts/summary/?status=active"' in page
+    everything = text(acme_browser.get("/contracts/summary/", **HTMX))
+    assert "12 contracts match, totalling 5,083.75 EUR" in everything
+    sweden = text(acme_browser.get("/contracts/summary/", {"min_amount": "10", "max_amount": "20"}))
+    assert "2 contracts match, totalling 30.00 EUR" in sweden
+    assert acme_browser.get("/contracts/summary/", {"min_amount": "x"}).status_code == 400
+
+
+def test_contracts_export_streams_the_filtered_rows(acme_clients, acme_browser):
+    response = acme_browser.get("/contracts/export.csv", {"client": acme_clients[0].pk})
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert [(r["title"], r["client"], r["amount"]) for r in rows] == [
+        ("Ana Lima #1", "Ana Lima", "250.50"), ("Ana Lima #0", "Ana Lima", "100.00"),
+    ]  # fmt: skip
+    assert acme_browser.get("/contracts/export.csv", {"sort": "owner"}).status_code == 400
+
+
+def test_client_name_suggestions_link_to_the_same_filters(acme_clients, acme_browser):
+    html = text(acme_browser.get("/contracts/clients/", {"client_name": "ana", "status": "active"}))
+    ana = acme_clients[0].pk
+    assert f'href="/contracts/?status=active&amp;client={ana}"' in html
+    assert f'data-client-id="{ana}"' in html and "Bruno" not in html
+    assert "No client matches." in text(acme_browser.get("/contracts/clients/?client_name=zzz"))
+    # The chosen client's name fills the box again on the filtered page.
+    assert 'value="Ana Lima"' in text(acme_browser.get("/contracts/", {"client": ana}))
+
+
+def test_a_date_preset_filters_the_contracts(acme_clients, acme_browser):
+    this_month = text(acme_browser.get("/contracts/", {"period": "this_month"}))
+    if datetime.date.today().strftime("%Y-%m") == "2026-01":
+        assert "Ana Lima #0" in this_month
+    else:
+        assert "No contracts match these filters." in this_month
+    january = text(acme_browser.get("/contracts/", {"period": "this_year", "signed_to": "2026-01-31",
+                                                    "signed_from": "2026-01-01"}))  # fmt: skip
+    assert ("Ana Lima #0" in january) == (datetime.date.today().year == 2026)
+    assert acme_browser.get("/contracts/", {"period": "someday"}).status_code == 400
+
+
+def test_new_contract_endpoints_degrade_when_mysql_is_down(acme_clients, acme_browser):
+    with contracts_down():
+        summary = acme_browser.get("/contracts/summary/", **HTMX)
+        export = acme_browser.get("/contracts/export.csv")
+        choices = acme_browser.get("/contracts/clients/", {"client_name": "ana"})
+    assert summary.status_code == 200 and "The total is unavailable right now." in text(summary)
+    assert export.status_code == 503
+    assert choices.status_code == 200 and "Ana Lima" in text(choices)  # PostgreSQL alone
+
+
+def test_new_contract_endpoints_show_only_the_tenants_rows(acme_clients, globex):
+    make_clients(globex, [("Globex Ana", "BR", True, 0, [("5.00", True)])],
+                 email_domain="globex.example")  # fmt: skip
+    globex_browser = logged_in(GLOBEX)
+    assert "1 contracts match, totalling 5.00 BRL" in text(
+        globex_browser.get("/contracts/summary/")
+    )
+    export = b"".join(globex_browser.get("/contracts/export.csv").streaming_content).decode()
+    assert "Globex Ana" in export and "Ana Lima" not in export
+    choices = text(globex_browser.get("/contracts/clients/", {"client_name": "ana"}))
+    assert "Globex Ana" in choices and "Ana Lima" not in choices
+    # An acme client's id on globex: no acme contracts, no acme name.
+    other = text(globex_browser.get("/contracts/", {"client": acme_clients[0].pk}))
+    assert "Ana Lima" not in other and "No contracts match these filters." in other

@@ -145,3 +145,30 @@ def test_result_page_is_a_django_page_with_a_known_count():
     assert (page.paginator.num_pages, page.start_index(), page.end_index()) == (3, 51, 52)
     assert page.has_previous() and not page.has_next()
     assert list(page.paginator.get_elided_page_range(3, on_each_side=1, on_ends=1)) == [1, 2, 3]
+
+
+@pytest.mark.parametrize(
+    ("period", "today", "expected"),
+    [
+        ("this_month", (2026, 2, 10), ((2026, 2, 1), (2026, 2, 28))),
+        ("last_month", (2026, 1, 31), ((2025, 12, 1), (2025, 12, 31))),
+        ("last_month", (2024, 3, 1), ((2024, 2, 1), (2024, 2, 29))),
+        ("last_12_months", (2026, 3, 15), ((2025, 4, 1), (2026, 3, 31))),
+        ("this_year", (2026, 12, 31), ((2026, 1, 1), (2026, 12, 31))),
+    ],
+)
+def test_periods_are_whole_calendar_months_and_years(period, today, expected):
+    query = ContractQuery.parse({"period": period})
+    low, high = query.signed_range(today=datetime.date(*today))
+    assert (low, high) == (datetime.date(*expected[0]), datetime.date(*expected[1]))
+    assert query.to_params() == {"period": period}
+
+
+def test_a_period_intersects_the_explicit_range():
+    query = ContractQuery.parse({"period": "this_year", "signed_from": "2025-06-01",
+                                 "signed_to": "2026-03-01"})  # fmt: skip
+    assert query.signed_range(today=datetime.date(2026, 5, 5)) == (
+        datetime.date(2026, 1, 1), datetime.date(2026, 3, 1),
+    )  # fmt: skip
+    with pytest.raises(InvalidQuery):
+        ContractQuery.parse({"period": "next_week"})
