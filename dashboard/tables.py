@@ -113,6 +113,10 @@ class ClientTable(QueryTable):
 class ContractTable(QueryTable):
     numeric = frozenset({"amount"})
 
+    def render_title(self, value: str, record: Any) -> str:
+        url = reverse("tenant_admin:data_access_contract_change", args=[record.id])
+        return format_html('<a href="{}">{}</a>', url, value)
+
     def render_client(self, value: int, record: Any) -> str:
         if record.client_name is None:
             return format_html(

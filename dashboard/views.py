@@ -30,7 +30,7 @@ from data_access.selectors import panels
 from data_access.selectors.clients import client_page, client_rows
 from data_access.selectors.contracts import (
     client_choices,
-    client_contracts,
+    client_contract_totals,
     client_name,
     contract_page,
     contract_rows,
@@ -39,7 +39,6 @@ from data_access.selectors.contracts import (
 from tenancy.models import Country, Tenant
 
 FILTERS_CHANGED = "filters-changed"  # panels listen for it (see home.html)
-DETAIL_CONTRACTS_LIMIT = 500
 TOP_CLIENTS = 10
 CHART_MONTHS = 12
 
@@ -137,26 +136,49 @@ def panel(request: HttpRequest, name: str) -> HttpResponse:
     return render(request, f"dashboard/home.html#panel_{name}", context, status=status)
 
 
+def _contract_query(request: HttpRequest) -> ContractQuery | None:
+    # No form: these views draw no filter bar.
+    try:
+        return ContractQuery.parse(request.GET)
+    except InvalidQuery:
+        return None
+
+
 # --- Client detail --------------------------------------------------------------
 
 
 @staff_view
 def client_detail(request: HttpRequest, client_id: int) -> HttpResponse:
+    """The client, their totals, and their contracts in the contracts page's table
+    (its sort and page parameters; the client filter is always this client)."""
     client = get_object_or_404(Client, pk=client_id)
-    try:
-        history = client_contracts(
-            client_id=client.pk, limit=DETAIL_CONTRACTS_LIMIT, tenant=request.tenant
-        )
-    except ContractsUnavailable:
-        history = None
-    context = {
+    context: dict[str, Any] = {
         "tenant": request.tenant,
         "client": client,
         "country": Country.objects.filter(code=client.country).first(),
-        "history": history,
-        "limit": DETAIL_CONTRACTS_LIMIT,
     }
-    return render(request, "dashboard/client_detail.html", context)
+    query = _contract_query(request)
+    if query is not None:
+        query = context["query"] = query.with_changes(client_id=client.pk)
+        try:
+            totals = client_contract_totals(client_id=client.pk, tenant=request.tenant)
+            page = contract_page(query, tenant=request.tenant)
+        except ContractsUnavailable:
+            context["contracts_available"] = False
+        else:
+            table = ContractTable(page, currency=request.tenant.currency)
+            context |= {"contracts_available": True, "totals": totals, "page": page}
+            context["table"] = table
+    status = 200 if query is not None else 400
+    if _wants_fragment(request):
+        response = render(
+            request, "dashboard/client_detail.html#contracts_table", context, status=status
+        )
+        if query is not None:
+            path = reverse("dashboard:client_detail", args=[client.pk])
+            push_url(response, path + querystring(query))
+        return response
+    return render(request, "dashboard/client_detail.html", context, status=status)
 
 
 # --- Contracts page -------------------------------------------------------------
@@ -187,14 +209,6 @@ def contracts(request: HttpRequest) -> HttpResponse:
             push_url(response, reverse("dashboard:contracts") + querystring(query))
         return response
     return render(request, "dashboard/contracts.html", context, status=status)
-
-
-def _contract_query(request: HttpRequest) -> ContractQuery | None:
-    # No form: these fragments draw no filter bar.
-    try:
-        return ContractQuery.parse(request.GET)
-    except InvalidQuery:
-        return None
 
 
 @staff_view

@@ -21,7 +21,6 @@ from django_tenants.utils import tenant_context
 from data_access.boundary import contracts_database
 from data_access.models import BINARY_COLLATION, Client, ClientTotals, Contract
 from data_access.querying import ContractQuery, ResultPage
-from data_access.selectors.aggregates import MYSQL
 from data_access.tenants import resolve_tenant
 from tenancy.models import Tenant
 
@@ -203,30 +202,21 @@ def client_name(client_id: int, *, tenant: Tenant | None = None) -> str | None:
 
 
 @dataclass(frozen=True, slots=True)
-class ClientContracts:
-    """One client's latest contracts, with exact totals over all of them."""
+class ClientContractTotals:
+    """One client's active contracts: how many and their sum, over all of them."""
 
-    contracts: list[Contract]
     active_count: int
     active_total: Decimal
 
 
 @contracts_database()
-def client_contracts(
-    *, client_id: int, limit: int, tenant: Tenant | None = None
-) -> ClientContracts:
-    """The client's latest `limit` contracts; totals come from ClientTotals, so they
-    cover every contract, not only the ones shown."""
+def client_contract_totals(*, client_id: int, tenant: Tenant | None = None) -> ClientContractTotals:
+    """From ClientTotals (one row), so they cover every contract, not one page."""
     tenant = resolve_tenant(tenant)
-    contracts = list(
-        Contract.unscoped.using(MYSQL)
-        .filter(tenant_id=tenant.pk, client_id=client_id)
-        .order_by("-signed_on", "-id")[:limit]
-    )
     totals = (
         ClientTotals.objects.filter(tenant_id=tenant.pk, client_id=client_id)
         .values_list("active_contracts", "active_amount")
         .first()
     )
     count, total = totals or (0, Decimal("0.00"))
-    return ClientContracts(contracts=contracts, active_count=count, active_total=total)
+    return ClientContractTotals(active_count=count, active_total=total)

@@ -396,11 +396,29 @@ def test_client_detail_lists_the_clients_contracts(acme_clients, acme_browser):
     assert '<dd id="client-active-total">350.50 EUR</dd>' in html
 
 
+def test_client_detail_pages_and_sorts_its_contracts_table(acme_clients, acme_browser):
+    ana, bruno = acme_clients[0].pk, acme_clients[1].pk
+    html = text(acme_browser.get(f"/clients/{ana}/", {"sort": "amount", "per_page": "10"}))
+    assert re.findall(r'class="col-title"><a href="/admin/data_access/contract/\d+/change/">'
+                      r'([^<]*)<', html) == ["Ana Lima #0", "Ana Lima #1"]  # fmt: skip
+    assert "Showing 1\u20132 of 2 contracts" in html and 'id="sort-amount"' in html
+    # A client parameter cannot show another client's contracts here.
+    fragment = acme_browser.get(f"/clients/{ana}/", {"client": bruno, "sort": "-amount"}, **HTMX)
+    assert "<html" not in text(fragment) and "Bruno" not in text(fragment)
+    assert text(fragment).index("Ana Lima #1") < text(fragment).index("Ana Lima #0")
+    assert fragment["HX-Push-Url"] == f"/clients/{ana}/?client={ana}&sort=-amount"
+    assert acme_browser.get(f"/clients/{ana}/", {"sort": "owner"}).status_code == 400
+    empty = text(acme_browser.get(f"/clients/{acme_clients[2].pk}/"))
+    assert "This client has no contracts yet." in empty
+
+
 def test_contracts_page_filters_sorts_and_fragments(acme_clients, acme_browser):
     response = acme_browser.get("/contracts/", {"min_amount": "100", "sort": "amount"}, **HTMX)
     html = text(response)
     assert response.status_code == 200 and "<html" not in html
-    titles = re.findall(r'class="col-title">([^<]*)<', html)
+    titles = re.findall(
+        r'class="col-title"><a href="/admin/data_access/contract/\d+/change/">([^<]*)<', html
+    )
     assert titles == [
         "Ana Lima #0", "Ana Lima #1", "Bruno Costa #0", "Iris Vega #0", "Émile Roux #0",
         "Fern Silva #0",

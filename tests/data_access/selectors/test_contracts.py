@@ -198,3 +198,11 @@ def test_client_choices_put_name_prefixes_first_and_stay_in_the_tenant(acme, glo
     assert [c.name for c in client_choices("ana", limit=1, tenant=acme)] == ["Ana"]
     assert client_choices("  ", tenant=acme) == []
     assert [c.name for c in client_choices("ANA", tenant=globex)] == ["Anabel"]
+
+
+def test_client_totals_count_every_active_contract_of_the_client(acme, globex, contracts):
+    ana = contracts["A1"].client_id
+    totals = contract_selectors.client_contract_totals(client_id=ana, tenant=acme)
+    assert (totals.active_count, totals.active_total) == (1, Decimal("100.00"))
+    other = contract_selectors.client_contract_totals(client_id=ana, tenant=globex)
+    assert (other.active_count, other.active_total) == (0, Decimal("0.00"))
