@@ -28,6 +28,13 @@ AUTOSUBMIT = "autosubmit"
 # filter change (page): not controls of the filter bar.
 NOT_IN_FILTER_BAR = frozenset({"sort", "page"})
 ANY_YES_NO = [("", _("Any")), ("yes", _("Yes")), ("no", _("No"))]
+PERIOD_CHOICES = [
+    ("", _("Any time")),
+    ("this_month", _("This month")),
+    ("last_month", _("Last month")),
+    ("last_12_months", _("Last 12 months")),
+    ("this_year", _("This year")),
+]
 
 
 class QueryForm(forms.Form):
@@ -92,11 +99,14 @@ class ClientFilterForm(QueryForm):
         "min_total": _("Min. total"),
         "max_total": _("Max. total"),
         "has_contracts": _("Has contracts"),
+        "created": _("Created in"),
+        "created_from": _("Created from"),
+        "created_to": _("Created until"),
         "sort": _("Sort"),
         "page": _("Page"),
         "per_page": _("Rows per page"),
     }
-    choices = {"active": ANY_YES_NO, "has_contracts": ANY_YES_NO}
+    choices = {"active": ANY_YES_NO, "has_contracts": ANY_YES_NO, "created": PERIOD_CHOICES}
 
     def field_for(self, param: Param) -> forms.Field:
         field = super().field_for(param)
@@ -133,11 +143,5 @@ class ContractFilterForm(QueryForm):
     }
     choices = {
         "status": [("", _("Any")), ("active", _("Active")), ("inactive", _("Inactive"))],
-        "period": [
-            ("", _("Any time")),
-            ("this_month", _("This month")),
-            ("last_month", _("Last month")),
-            ("last_12_months", _("Last 12 months")),
-            ("this_year", _("This year")),
-        ],
+        "period": PERIOD_CHOICES,
     }

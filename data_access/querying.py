@@ -11,7 +11,7 @@ verbose names; widgets and choice labels belong to the dashboard.
 import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from math import ceil, floor
 from typing import Any, ClassVar, Self
@@ -22,6 +22,7 @@ from django.core.paginator import Page, Paginator
 from django.core.validators import RegexValidator
 from django.db.models import F, Field, OrderBy
 from django.db.models.functions import Collate
+from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
@@ -126,6 +127,21 @@ PERIODS: dict[str, Callable[[date], tuple[date, date]]] = {
 }
 
 
+def date_range(
+    period: str | None, low: date | None, high: date | None, *, today: date
+) -> tuple[date | None, date | None]:
+    """An explicit range of days narrowed by a period (a key of PERIODS, or None)."""
+    if period is not None:
+        start, end = PERIODS[period](today)
+        low = start if low is None else max(low, start)
+        high = end if high is None else min(high, end)
+    return low, high
+
+
+def _start_of_day(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
 # --- Parameters ---------------------------------------------------------------------
 
 
@@ -165,6 +181,10 @@ def choice_param(name: str, values: Mapping[str, Any], *, attribute: str = "") -
 
 
 YES_NO = {"yes": True, "no": False}
+
+
+def period_param(name: str) -> Param:
+    return choice_param(name, {key: key for key in PERIODS})
 
 
 def amount_param(name: str, *, max_digits: int) -> Param:
@@ -294,10 +314,16 @@ class ClientQuery(TableQuery):
         amount_param("min_total", max_digits=16),
         amount_param("max_total", max_digits=16),
         choice_param("has_contracts", YES_NO),
+        period_param("created"),
+        Param("created_from", forms.DateField(required=False)),
+        Param("created_to", forms.DateField(required=False)),
         sort_param(CLIENT_COLUMNS, "name"),
         *PAGE_PARAMS,
     )
-    RANGES = (Range("min_total", "max_total", _("The maximum must not be below the minimum.")),)
+    RANGES = (
+        Range("min_total", "max_total", _("The maximum must not be below the minimum.")),
+        Range("created_from", "created_to", _("The end date must not be before the start date.")),
+    )
 
     search: str = ""
     country: str = ""
@@ -305,11 +331,30 @@ class ClientQuery(TableQuery):
     min_total: Decimal | None = None
     max_total: Decimal | None = None
     has_contracts: bool | None = None
+    created: str | None = None  # a key of PERIODS, on top of created_from/created_to
+    created_from: date | None = None
+    created_to: date | None = None
     sort: str = "name"
 
     @property
     def has_client_filters(self) -> bool:
-        return bool(self.search or self.country or self.active is not None)
+        return bool(
+            self.search
+            or self.country
+            or self.active is not None
+            or self.created is not None
+            or self.created_from is not None
+            or self.created_to is not None
+        )
+
+    def created_bounds(self, *, today: date) -> tuple[datetime | None, datetime | None]:
+        """The creation times asked for, [start, end): whole days in the current time
+        zone, as instants the created_at index can range over."""
+        low, high = date_range(self.created, self.created_from, self.created_to, today=today)
+        return (
+            None if low is None else _start_of_day(low),
+            None if high is None else _start_of_day(high + timedelta(days=1)),
+        )
 
     @property
     def has_aggregate_filters(self) -> bool:
@@ -367,7 +412,7 @@ class ContractQuery(TableQuery):
     COLUMNS = CONTRACT_COLUMNS
     PARAMS = (
         choice_param("status", {"active": True, "inactive": False}),
-        choice_param("period", {key: key for key in PERIODS}),
+        period_param("period"),
         Param("signed_from", forms.DateField(required=False)),
         Param("signed_to", forms.DateField(required=False)),
         amount_param("min_amount", max_digits=14),
@@ -396,12 +441,7 @@ class ContractQuery(TableQuery):
 
     def signed_range(self, *, today: date) -> tuple[date | None, date | None]:
         """The signing dates asked for: the explicit range narrowed by the period."""
-        low, high = self.signed_from, self.signed_to
-        if self.period is not None:
-            start, end = PERIODS[self.period](today)
-            low = start if low is None else max(low, start)
-            high = end if high is None else min(high, end)
-        return low, high
+        return date_range(self.period, self.signed_from, self.signed_to, today=today)
 
 
 # --- Pages --------------------------------------------------------------------------

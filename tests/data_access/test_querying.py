@@ -172,3 +172,19 @@ def test_a_period_intersects_the_explicit_range():
     )  # fmt: skip
     with pytest.raises(InvalidQuery):
         ContractQuery.parse({"period": "next_week"})
+
+
+def test_created_bounds_are_whole_days_as_instants_in_the_time_zone():
+    query = ClientQuery.parse({"created": "last_month", "created_to": "2026-02-10"})
+    low, before = query.created_bounds(today=datetime.date(2026, 3, 5))
+    assert (low, before) == (
+        datetime.datetime(2026, 2, 1, tzinfo=datetime.UTC),
+        datetime.datetime(2026, 2, 11, tzinfo=datetime.UTC),
+    )
+    assert ClientQuery().created_bounds(today=datetime.date(2026, 3, 5)) == (None, None)
+    assert query.has_client_filters and query.to_params() == {
+        "created": "last_month", "created_to": "2026-02-10",
+    }  # fmt: skip
+    with pytest.raises(InvalidQuery) as error:
+        ClientQuery.parse({"created_from": "2026-02-02", "created_to": "2026-02-01"})
+    assert set(error.value.errors) == {"created_to"}
