@@ -12,6 +12,7 @@ from django import forms
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from data_access.models import Contract
 from data_access.querying import (
     DEFAULT_PAGE_SIZE,
     ClientQuery,
@@ -145,3 +146,29 @@ class ContractFilterForm(QueryForm):
         "status": [("", _("Any")), ("active", _("Active")), ("inactive", _("Inactive"))],
         "period": PERIOD_CHOICES,
     }
+
+
+def _model_field(name: str) -> forms.Field:
+    """The form field of a Contract model field (its limits and validators)."""
+    return Contract._meta.get_field(name).formfield()
+
+
+class ContractEditForm(forms.Form):
+    """A contract's amount, signing date and status, edited in its table row.
+
+    Saving goes through data_access.services.update_contract, whose validation
+    errors come back onto these fields.
+    """
+
+    FIELDS = ("amount", "signed_on", "is_active")
+
+    def __init__(self, *args: Any, contract_id: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.auto_id = f"edit-{contract_id}-%s"
+        for name in self.FIELDS:
+            field = _model_field(name)
+            if isinstance(field, forms.DateField):
+                field.widget = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+            if isinstance(field, forms.DecimalField):
+                field.widget.attrs["inputmode"] = "decimal"
+            self.fields[name] = field

@@ -12,27 +12,32 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import push_url, trigger_client_event
 
 from dashboard.access import staff_view
 from dashboard.charts import month_chart
 from dashboard.exports import client_csv_lines, contract_csv_lines, csv_download
-from dashboard.forms import ClientFilterForm, ContractFilterForm
+from dashboard.forms import ClientFilterForm, ContractEditForm, ContractFilterForm
 from dashboard.querystrings import querystring
 from dashboard.tables import ClientTable, ContractTable
+from data_access import services
 from data_access.boundary import ContractsUnavailable
-from data_access.models import Client
+from data_access.models import Client, Contract
 from data_access.querying import ClientQuery, ContractQuery, InvalidQuery
 from data_access.selectors import panels
 from data_access.selectors.clients import client_page, client_rows
 from data_access.selectors.contracts import (
+    ContractPage,
     client_choices,
     client_contract_totals,
     client_name,
     contract_page,
+    contract_row,
     contract_rows,
     contract_summary,
 )
@@ -184,10 +189,20 @@ def client_detail(request: HttpRequest, client_id: int) -> HttpResponse:
 # --- Contracts page -------------------------------------------------------------
 
 
+CHANGE_CONTRACT = "data_access.change_contract"
+UNAVAILABLE_TEXT = "Contract data is unavailable right now."
+
+
+def _contract_table_context(request: HttpRequest) -> dict[str, Any]:
+    """What the contracts table's rows draw beyond their cells."""
+    return {"can_edit": request.user.has_perm(CHANGE_CONTRACT)}
+
+
 @staff_view
 def contracts(request: HttpRequest) -> HttpResponse:
     form = ContractFilterForm(request.GET)
     context: dict[str, Any] = {"form": form, "tenant": request.tenant}
+    context |= _contract_table_context(request)
     query = form.query if form.is_valid() else None
     if query is not None:
         context["query"] = query
@@ -254,6 +269,81 @@ def export_contracts(request: HttpRequest) -> HttpResponse:
     return csv_download(
         contract_csv_lines(rows), filename=f"contracts-{request.tenant.schema_name}-{stamp}.csv"
     )
+
+
+# --- Editing a contract in its row -------------------------------------------------
+
+
+def _one_row_table(request: HttpRequest, contract_id: int) -> ContractTable:
+    """The contracts table with just this contract (404 when not this tenant's)."""
+    try:
+        row = contract_row(contract_id=contract_id, tenant=request.tenant)
+    except Contract.DoesNotExist:
+        raise Http404 from None
+    page = ContractPage([row], query=ContractQuery(), count=1)
+    return ContractTable(page, currency=request.tenant.currency)
+
+
+def _row_response(
+    request: HttpRequest,
+    table: ContractTable,
+    *,
+    form: ContractEditForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    context = {"tenant": request.tenant, "row": table.body[0], "focus": True}
+    context |= _contract_table_context(request)
+    if form is None:
+        return render(request, "dashboard/contracts.html#contract_row", context, status=status)
+    context |= {"form": form, "colspan": len(table.columns) + 1}
+    return render(request, "dashboard/contracts.html#contract_row_form", context, status=status)
+
+
+def _unavailable() -> HttpResponse:
+    return HttpResponse(UNAVAILABLE_TEXT, status=503, content_type="text/plain; charset=utf-8")
+
+
+@staff_view
+@require_GET
+def contract_table_row(request: HttpRequest, contract_id: int) -> HttpResponse:
+    """The contract's row as the table draws it (what Cancel puts back)."""
+    try:
+        return _row_response(request, _one_row_table(request, contract_id))
+    except ContractsUnavailable:
+        return _unavailable()
+
+
+@staff_view
+@require_http_methods(["GET", "POST"])
+def contract_edit(request: HttpRequest, contract_id: int) -> HttpResponse:
+    """GET: the row as a form. POST: save through the services, then the row again
+    (or the form with its errors, 400)."""
+    if not request.user.has_perm(CHANGE_CONTRACT):
+        raise PermissionDenied
+    try:
+        table = _one_row_table(request, contract_id)
+        record = table.page.rows[0]
+        if request.method == "GET":
+            initial = {name: getattr(record, name) for name in ContractEditForm.FIELDS}
+            form = ContractEditForm(initial=initial, contract_id=contract_id)
+            return _row_response(request, table, form=form)
+        form = ContractEditForm(request.POST, contract_id=contract_id)
+        if form.is_valid():
+            try:
+                services.update_contract(
+                    contract_id=contract_id, tenant=request.tenant, **form.cleaned_data
+                )
+            except Contract.DoesNotExist:
+                raise Http404 from None
+            except ValidationError as invalid:
+                errors = invalid.message_dict if hasattr(invalid, "error_dict") else {}
+                for field, messages in errors.items() or [(None, invalid.messages)]:
+                    form.add_error(field if field in form.fields else None, messages)
+            else:
+                return _row_response(request, _one_row_table(request, contract_id))
+        return _row_response(request, table, form=form, status=400)
+    except ContractsUnavailable:
+        return _unavailable()
 
 
 # --- CSV export ----------------------------------------------------------------

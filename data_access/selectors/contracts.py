@@ -103,6 +103,18 @@ def contract_page(query: ContractQuery, *, tenant: Tenant | None = None) -> Cont
     return ContractPage(rows, query=query, count=count, exact=exact)
 
 
+@contracts_database()
+def contract_row(*, contract_id: int, tenant: Tenant | None = None) -> ContractRow:
+    """One contract of the current (or named) tenant, as a page row; raises
+    Contract.DoesNotExist for an id that is not this tenant's."""
+    tenant = resolve_tenant(tenant)
+    with tenant_context(tenant):
+        found = Contract.objects.filter(pk=contract_id).values(*CONTRACT_FIELDS).first()
+        if found is None:
+            raise Contract.DoesNotExist(contract_id)
+        return _rows([found])[0]
+
+
 @dataclass(frozen=True, slots=True)
 class ContractSummary:
     count: int

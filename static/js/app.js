@@ -70,6 +70,26 @@
     const box = document.querySelector('[aria-controls="' + list.id + '"]');
     if (box) box.setAttribute("aria-expanded", list.children.length ? "true" : "false");
   });
+  // Inline edit: the swapped-in form (or row) takes the focus: the first invalid
+  // field, else the first field, else the element marked data-focus (Edit).
+  document.addEventListener("htmx:afterSettle", function () {
+    const marked = document.querySelector("[data-focus]");
+    if (!marked) return;
+    marked.removeAttribute("data-focus");
+    const field = marked.matches("form")
+      ? marked.querySelector("[aria-invalid=true]") || marked.querySelector("input, select")
+      : marked;
+    if (field) field.focus();
+  });
+  // Escape cancels an inline edit (Enter submits it, as in any form).
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") return;
+    const form = event.target.closest && event.target.closest(".inline-edit");
+    if (!form) return;
+    event.preventDefault();
+    form.querySelector(".js-cancel").click();
+  });
+
   // Keyboard: Down from the box enters the list, Up/Down move in it, Escape closes it.
   document.addEventListener("keydown", function (event) {
     const box = event.target.closest && event.target.closest("[role=combobox]");

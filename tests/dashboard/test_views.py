@@ -17,7 +17,7 @@ from django_tenants.utils import tenant_context
 
 from conftest import BOTH_DATABASES, STAFF_PASSWORD
 from data_access import services
-from data_access.models import Client
+from data_access.models import Client, Contract
 from tenancy.models import Country
 from tests.helpers import ACME, GLOBEX, contracts_down, logged_in, make_clients
 
@@ -522,3 +522,91 @@ def test_new_contract_endpoints_show_only_the_tenants_rows(acme_clients, globex)
     # An acme client's id on globex: no acme contracts, no acme name.
     other = text(globex_browser.get("/contracts/", {"client": acme_clients[0].pk}))
     assert "Ana Lima" not in other and "No contracts match these filters." in other
+
+
+# --- Editing a contract in its row -----------------------------------------------------
+
+
+def ana_contract(acme) -> int:
+    with tenant_context(acme):
+        return Contract.objects.get(title="Ana Lima #0").pk
+
+
+def test_the_contracts_table_offers_edit_to_staff_who_may_change_contracts(acme_clients, acme):
+    contract = ana_contract(acme)
+    html = text(logged_in(ACME).get("/contracts/"))
+    assert f'hx-get="/contracts/{contract}/edit/"' in html
+    with tenant_context(acme):
+        User.objects.create_user(username="reader", password=STAFF_PASSWORD, is_staff=True)
+    reader = logged_in(ACME, "reader")
+    assert "/edit/" not in text(reader.get("/contracts/"))
+    assert reader.get(f"/contracts/{contract}/edit/", **HTMX).status_code == 403
+    assert reader.post(f"/contracts/{contract}/edit/", {"amount": "1"}).status_code == 403
+
+
+def test_a_row_swaps_to_a_form_saves_through_the_services_and_swaps_back(
+    acme_clients, acme, acme_browser
+):
+    contract = ana_contract(acme)
+    form = text(acme_browser.get(f"/contracts/{contract}/edit/", **HTMX))
+    assert form.startswith('<tr class="editing">') and 'value="100.00"' in form
+    assert 'name="signed_on" value="2026-01-05"' in form and "checked" in form
+    saved = acme_browser.post(
+        f"/contracts/{contract}/edit/", {"amount": "150.25", "signed_on": "2026-02-01"}, **HTMX
+    )
+    row = text(saved)
+    assert saved.status_code == 200 and row.startswith("<tr>")
+    assert "150.25 EUR" in row and "2026-02-01" in row and "Inactive" in row
+    # Unchecked: now inactive, so the client's exact totals lose this contract.
+    detail = text(acme_browser.get(f"/clients/{acme_clients[0].pk}/"))
+    assert '<dd id="client-active-total">250.50 EUR</dd>' in detail
+    back = text(acme_browser.get(f"/contracts/{contract}/row/", **HTMX))
+    assert back.startswith("<tr>") and "150.25 EUR" in back
+
+
+@pytest.mark.parametrize(
+    ("data", "field", "message"),
+    [
+        ({"amount": "0", "signed_on": "2026-01-05"}, "amount", "greater than or equal to 0.01"),
+        ({"amount": "abc", "signed_on": "2026-01-05"}, "amount", "Enter a number."),
+        ({"amount": "5", "signed_on": "someday"}, "signed_on", "Enter a valid date."),
+    ],
+)
+def test_invalid_values_come_back_inline_and_change_nothing(
+    acme_clients, acme, acme_browser, data, field, message
+):
+    contract = ana_contract(acme)
+    response = acme_browser.post(f"/contracts/{contract}/edit/", data, **HTMX)
+    html = text(response)
+    assert response.status_code == 400 and html.startswith('<tr class="editing">')
+    assert f'id="edit-{contract}-{field}_error"' in html and message in html
+    assert 'aria-invalid="true"' in html
+    assert "100.00 EUR" in text(acme_browser.get(f"/contracts/{contract}/row/"))
+
+
+def test_another_tenants_contract_is_not_found(acme_clients, acme, globex):
+    contract = ana_contract(acme)
+    globex_browser = logged_in(GLOBEX)
+    for response in (
+        globex_browser.get(f"/contracts/{contract}/edit/", **HTMX),
+        globex_browser.post(
+            f"/contracts/{contract}/edit/", {"amount": "1", "signed_on": "2026-01-01"}
+        ),
+        globex_browser.get(f"/contracts/{contract}/row/", **HTMX),
+    ):
+        assert response.status_code == 404
+    assert "100.00 EUR" in text(logged_in(ACME).get(f"/contracts/{contract}/row/"))
+
+
+def test_editing_with_mysql_down_is_a_503(acme_clients, acme, acme_browser):
+    contract = ana_contract(acme)
+    with contracts_down():
+        responses = [
+            acme_browser.get(f"/contracts/{contract}/edit/", **HTMX),
+            acme_browser.post(
+                f"/contracts/{contract}/edit/", {"amount": "1", "signed_on": "2026-01-01"}
+            ),
+            acme_browser.get(f"/contracts/{contract}/row/", **HTMX),
+        ]
+    assert [response.status_code for response in responses] == [503, 503, 503]
+    assert acme_browser.put(f"/contracts/{contract}/edit/").status_code == 405
