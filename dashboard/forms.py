@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from data_access.models import Contract
 from data_access.querying import (
     DEFAULT_PAGE_SIZE,
+    PAGE_SIZES,
     ClientQuery,
     ContractQuery,
     InvalidQuery,
@@ -172,3 +173,49 @@ class ContractEditForm(forms.Form):
             if isinstance(field, forms.DecimalField):
                 field.widget.attrs["inputmode"] = "decimal"
             self.fields[name] = field
+
+
+class IdsField(forms.Field):
+    """Contract ids ticked in the table: positive integers, at most one page's worth."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value: Any) -> list[int]:
+        values = value or []
+        if len(values) > max(PAGE_SIZES):
+            raise forms.ValidationError(_("Too many rows selected."), code="too_many")
+        try:
+            ids = [int(item) for item in values]
+        except (TypeError, ValueError):
+            raise forms.ValidationError(_("Enter whole numbers."), code="invalid") from None
+        if any(not 0 < item < 2**63 for item in ids):
+            raise forms.ValidationError(_("Enter whole numbers."), code="invalid")
+        return ids
+
+
+BULK_ACTIONS = [("activate", "activate"), ("deactivate", "deactivate"), ("export", "export")]
+
+
+class ContractBulkForm(forms.Form):
+    """A bulk action on the ticked contracts, or on all matching the filters.
+
+    An action button sends `action`; the confirmation's button sends
+    `confirm_action`, so only it carries out a change.
+    """
+
+    action = forms.ChoiceField(choices=BULK_ACTIONS, required=False)
+    confirm_action = forms.ChoiceField(choices=BULK_ACTIONS[:2], required=False)
+    ids = IdsField(required=False)
+    all = forms.BooleanField(required=False)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        cleaned["confirm"] = bool(cleaned.get("confirm_action"))
+        cleaned["action"] = cleaned.get("confirm_action") or cleaned.get("action")
+        if not cleaned["action"]:
+            raise forms.ValidationError(_("Choose an action."), code="no_action")
+        if not cleaned.get("ids") and not cleaned.get("all"):
+            raise forms.ValidationError(_("Select at least one contract."), code="empty")
+        return cleaned

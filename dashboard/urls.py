@@ -12,6 +12,7 @@ urlpatterns = [
     path("contracts/summary/", views.contracts_summary, name="contracts_summary"),
     path("contracts/clients/", views.contract_client_choices, name="contract_client_choices"),
     path("contracts/export.csv", views.export_contracts, name="export_contracts"),
+    path("contracts/bulk/", views.contracts_bulk, name="contracts_bulk"),
     path("contracts/<int:contract_id>/row/", views.contract_table_row, name="contract_row"),
     path("contracts/<int:contract_id>/edit/", views.contract_edit, name="contract_edit"),
 ]

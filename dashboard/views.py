@@ -7,7 +7,7 @@ template; HTMX requests get a {% partialdef %} of it.
 """
 
 import datetime
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -16,13 +16,18 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_http_methods
-from django_htmx.http import push_url, trigger_client_event
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import push_url, retarget, trigger_client_event
 
 from dashboard.access import staff_view
 from dashboard.charts import month_chart
 from dashboard.exports import client_csv_lines, contract_csv_lines, csv_download
-from dashboard.forms import ClientFilterForm, ContractEditForm, ContractFilterForm
+from dashboard.forms import (
+    ClientFilterForm,
+    ContractBulkForm,
+    ContractEditForm,
+    ContractFilterForm,
+)
 from dashboard.querystrings import querystring
 from dashboard.tables import ClientTable, ContractTable
 from data_access import services
@@ -39,7 +44,9 @@ from data_access.selectors.contracts import (
     contract_page,
     contract_row,
     contract_rows,
+    contract_rows_by_id,
     contract_summary,
+    matching_contract_ids,
 )
 from tenancy.models import Country, Tenant
 
@@ -141,10 +148,10 @@ def panel(request: HttpRequest, name: str) -> HttpResponse:
     return render(request, f"dashboard/home.html#panel_{name}", context, status=status)
 
 
-def _contract_query(request: HttpRequest) -> ContractQuery | None:
+def _contract_query(request: HttpRequest, params: QueryDict | None = None) -> ContractQuery | None:
     # No form: these views draw no filter bar.
     try:
-        return ContractQuery.parse(request.GET)
+        return ContractQuery.parse(request.GET if params is None else params)
     except InvalidQuery:
         return None
 
@@ -198,9 +205,9 @@ def _contract_table_context(request: HttpRequest) -> dict[str, Any]:
     return {"can_edit": request.user.has_perm(CHANGE_CONTRACT)}
 
 
-@staff_view
-def contracts(request: HttpRequest) -> HttpResponse:
-    form = ContractFilterForm(request.GET)
+def _contracts_page(request: HttpRequest, params: QueryDict) -> tuple[dict[str, Any], int]:
+    """The contracts page's context for these parameters, and its status."""
+    form = ContractFilterForm(params)
     context: dict[str, Any] = {"form": form, "tenant": request.tenant}
     context |= _contract_table_context(request)
     query = form.query if form.is_valid() else None
@@ -215,13 +222,18 @@ def contracts(request: HttpRequest) -> HttpResponse:
         else:
             table = ContractTable(page, currency=request.tenant.currency)
             context |= {"contracts_available": True, "page": page, "table": table}
-    status = 200 if query is not None else 400
+    return context, 200 if query is not None else 400
+
+
+@staff_view
+def contracts(request: HttpRequest) -> HttpResponse:
+    context, status = _contracts_page(request, request.GET)
     if _wants_fragment(request):
         response = render(
             request, "dashboard/contracts.html#contracts_table", context, status=status
         )
-        if query is not None:
-            push_url(response, reverse("dashboard:contracts") + querystring(query))
+        if status == 200:
+            push_url(response, reverse("dashboard:contracts") + querystring(context["query"]))
         return response
     return render(request, "dashboard/contracts.html", context, status=status)
 
@@ -344,6 +356,76 @@ def contract_edit(request: HttpRequest, contract_id: int) -> HttpResponse:
         return _row_response(request, table, form=form, status=400)
     except ContractsUnavailable:
         return _unavailable()
+
+
+# --- Bulk actions ---------------------------------------------------------------
+
+BULK_LIMIT = 10_000  # contracts one bulk change may touch (each is a full update)
+BULK_VERBS = {"activate": True, "deactivate": False}
+
+
+def _bulk_notice(request: HttpRequest, params: QueryDict, notice: dict[str, Any]) -> HttpResponse:
+    """The contracts table (HTMX) or page for these filters, with a notice in the bulk bar."""
+    context, status = _contracts_page(request, params)
+    context |= notice
+    if request.htmx:
+        response = render(
+            request, "dashboard/contracts.html#contracts_table", context, status=status
+        )
+        return retarget(response, "#contracts-region")
+    return render(request, "dashboard/contracts.html", context, status=status)
+
+
+@staff_view
+@require_POST
+def contracts_bulk(request: HttpRequest) -> HttpResponse:
+    """Activate, deactivate or export the selected contracts (ids, or every contract
+    matching the filters). A change asks first, with the count, then goes through
+    services.set_contracts_active in bounded batches."""
+    form = ContractBulkForm(request.POST)
+    query = _contract_query(request, request.POST)
+    if query is None or not form.is_valid():
+        errors = "; ".join(m for messages in form.errors.values() for m in messages)
+        return HttpResponse(
+            errors or "Invalid filters", status=400, content_type="text/plain; charset=utf-8"
+        )
+    action, everything = form.cleaned_data["action"], form.cleaned_data["all"]
+    if action in BULK_VERBS and not request.user.has_perm(CHANGE_CONTRACT):
+        raise PermissionDenied
+    filters = QueryDict(mutable=True)
+    filters.update(query.to_params())
+    try:
+        selected = []
+        if not everything:
+            selected = contract_rows_by_id(form.cleaned_data["ids"], tenant=request.tenant)
+            if not selected:
+                raise Http404  # none of these ids is this tenant's
+        if action == "export":
+            rows = contract_rows(query, tenant=request.tenant) if everything else selected
+            stamp = datetime.date.today().isoformat()
+            name = f"contracts-{request.tenant.schema_name}-{stamp}.csv"
+            return csv_download(contract_csv_lines(rows), filename=name)
+        if everything:
+            count = contract_summary(query, tenant=request.tenant).count
+            ids: Iterable[int] = matching_contract_ids(query, tenant=request.tenant)
+        else:
+            count, ids = len(selected), [row.id for row in selected]
+        notice: dict[str, Any] = {
+            "bulk_action": action,
+            "bulk_count": count,
+            "bulk_all": everything,
+        }
+        if count > BULK_LIMIT:
+            return _bulk_notice(request, filters, notice | {"bulk_too_many": BULK_LIMIT})
+        if not form.cleaned_data["confirm"]:
+            notice["bulk_ids"] = [] if everything else ids
+            return _bulk_notice(request, filters, notice | {"bulk_confirm": True})
+        changed = services.set_contracts_active(
+            contract_ids=ids, is_active=BULK_VERBS[action], tenant=request.tenant
+        )
+    except ContractsUnavailable:
+        return _unavailable()
+    return _bulk_notice(request, filters, notice | {"bulk_done": True, "bulk_changed": changed})
 
 
 # --- CSV export ----------------------------------------------------------------

@@ -8,7 +8,7 @@ exact count and sum of everything the filters match is a separate question
 Raises ContractsUnavailable when MySQL cannot be reached.
 """
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -166,6 +166,38 @@ def contract_rows(
             fetched = next_batch(fetched[-1])
 
     return rows(next_batch(None))
+
+
+def matching_contract_ids(
+    query: ContractQuery, *, tenant: Tenant | None = None, batch: int = EXPORT_BATCH
+) -> Iterator[int]:
+    """The ids of every contract the query's filters match, by id, read in keyset
+    batches: rows changed meanwhile (a bulk action) neither repeat nor get skipped."""
+    tenant = resolve_tenant(tenant)
+    last = 0
+    while True:
+        with tenant_context(tenant), contracts_database():
+            ids = list(
+                filtered_contracts(query)
+                .filter(pk__gt=last)
+                .order_by("pk")
+                .values_list("pk", flat=True)[:batch]
+            )
+        yield from ids
+        if len(ids) < batch:
+            return
+        last = ids[-1]
+
+
+@contracts_database()
+def contract_rows_by_id(ids: Iterable[int], *, tenant: Tenant | None = None) -> list[ContractRow]:
+    """Those of `ids` that are the tenant's contracts, as rows, by id (a selection)."""
+    tenant = resolve_tenant(tenant)
+    with tenant_context(tenant):
+        found = list(
+            Contract.objects.filter(pk__in=set(ids)).order_by("pk").values(*CONTRACT_FIELDS)
+        )
+        return _rows(found)
 
 
 @dataclass(frozen=True, slots=True)

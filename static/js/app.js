@@ -81,6 +81,14 @@
       : marked;
     if (field) field.focus();
   });
+  // The header checkbox ticks every row of the page for a bulk action.
+  document.addEventListener("change", function (event) {
+    const box = event.target;
+    if (!(box instanceof HTMLInputElement) || !box.classList.contains("js-select-page")) return;
+    for (const row of document.querySelectorAll('input[name="ids"][form="bulk"]')) {
+      row.checked = box.checked;
+    }
+  });
   // Escape cancels an inline edit (Enter submits it, as in any form).
   document.addEventListener("keydown", function (event) {
     if (event.key !== "Escape") return;

@@ -610,3 +610,94 @@ def test_editing_with_mysql_down_is_a_503(acme_clients, acme, acme_browser):
         ]
     assert [response.status_code for response in responses] == [503, 503, 503]
     assert acme_browser.put(f"/contracts/{contract}/edit/").status_code == 405
+
+
+# --- Bulk actions --------------------------------------------------------------------
+
+
+def contract_ids(acme, **filters) -> list[int]:
+    with tenant_context(acme):
+        return list(Contract.objects.filter(**filters).order_by("pk").values_list("pk", flat=True))
+
+
+def test_bulk_deactivate_asks_with_the_count_then_changes_exactly_those(acme_clients, acme):
+    browser = logged_in(ACME)
+    chosen = contract_ids(acme, title__startswith="Ana Lima")
+    asked = browser.post("/contracts/bulk/", {"action": "deactivate", "ids": chosen}, **HTMX)
+    html = text(asked)
+    assert asked.status_code == 200 and asked["HX-Retarget"] == "#contracts-region"
+    assert "Deactivate 2 contracts?" in html and 'name="confirm_action" value="deactivate"' in html
+    assert all(f'value="{pk}" form="bulk" checked' in html for pk in chosen)
+    assert contract_ids(acme, is_active=False) == []  # nothing yet
+    done = browser.post("/contracts/bulk/", {"confirm_action": "deactivate", "ids": chosen}, **HTMX)
+    assert "2 contracts changed." in text(done)
+    assert contract_ids(acme, is_active=False) == chosen
+    detail = text(browser.get(f"/clients/{acme_clients[0].pk}/"))
+    assert '<dd id="client-active-total">0.00 EUR</dd>' in detail
+
+
+def test_bulk_on_everything_matching_the_filters(acme_clients, acme):
+    browser = logged_in(ACME)
+    params = {"max_amount": "20", "all": "1"}
+    asked = text(browser.post("/contracts/bulk/", params | {"action": "deactivate"}, **HTMX))
+    assert "Deactivate 4 contracts?" in asked  # 0.01, 1.00, 10.00, 20.00
+    done = browser.post("/contracts/bulk/", params | {"confirm_action": "deactivate"})
+    assert done.status_code == 200 and "4 contracts changed." in text(done)  # without JS: a page
+    assert len(contract_ids(acme, is_active=False)) == 4
+    export = browser.post("/contracts/bulk/", params | {"action": "export"})
+    rows = list(csv.DictReader(io.StringIO(b"".join(export.streaming_content).decode())))
+    assert sorted(row["amount"] for row in rows) == ["0.01", "1.00", "10.00", "20.00"]
+    assert {row["active"] for row in rows} == {"no"}
+
+
+def test_bulk_export_of_ticked_rows_needs_no_change_permission(acme_clients, acme):
+    with tenant_context(acme):
+        User.objects.create_user(username="reader", password=STAFF_PASSWORD, is_staff=True)
+    reader = logged_in(ACME, "reader")
+    chosen = contract_ids(acme, title="Bruno Costa #0")
+    export = reader.post("/contracts/bulk/", {"action": "export", "ids": chosen})
+    assert b"Bruno Costa #0" in b"".join(export.streaming_content)
+    assert (
+        reader.post("/contracts/bulk/", {"action": "deactivate", "ids": chosen}).status_code == 403
+    )
+    assert "Deactivate" not in text(reader.get("/contracts/"))
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"action": "deactivate"},  # nothing selected
+        {"ids": ["1"]},  # no action
+        {"action": "explode", "ids": ["1"]},
+        {"action": "deactivate", "ids": ["x"]},
+        {"action": "deactivate", "ids": [str(n) for n in range(1, 102)]},
+        {"action": "deactivate", "all": "1", "min_amount": "-3"},
+    ],
+)
+def test_bad_bulk_requests_are_a_400(acme_clients, acme_browser, data):
+    assert acme_browser.post("/contracts/bulk/", data).status_code == 400
+
+
+def test_bulk_actions_never_reach_another_tenants_contracts(acme_clients, acme, globex):
+    acme_ids = contract_ids(acme)
+    globex_browser = logged_in(GLOBEX)
+    for action in ("deactivate", "export"):
+        data = {"confirm_action" if action != "export" else "action": action, "ids": acme_ids}
+        assert globex_browser.post("/contracts/bulk/", data).status_code == 404
+    everything = globex_browser.post(
+        "/contracts/bulk/", {"all": "1", "confirm_action": "deactivate"}
+    )
+    assert "0 contracts changed." in text(everything)
+    assert contract_ids(acme, is_active=False) == []
+
+
+def test_bulk_actions_with_mysql_down_are_a_503(acme_clients, acme, acme_browser):
+    chosen = contract_ids(acme)[:2]
+    with contracts_down():
+        for data in (
+            {"action": "deactivate", "ids": chosen},
+            {"confirm_action": "deactivate", "all": "1"},
+            {"action": "export", "all": "1"},
+        ):
+            assert acme_browser.post("/contracts/bulk/", data).status_code == 503
+    assert acme_browser.get("/contracts/bulk/").status_code == 405

@@ -206,3 +206,25 @@ def test_client_totals_count_every_active_contract_of_the_client(acme, globex, c
     assert (totals.active_count, totals.active_total) == (1, Decimal("100.00"))
     other = contract_selectors.client_contract_totals(client_id=ana, tenant=globex)
     assert (other.active_count, other.active_total) == (0, Decimal("0.00"))
+
+
+# --- Selections for bulk actions --------------------------------------------------------
+
+
+def test_matching_ids_come_in_keyset_batches_even_while_rows_change(acme, globex, contracts):
+    query = ContractQuery(status=True)
+    seen = []
+    for contract_id in contract_selectors.matching_contract_ids(query, tenant=acme, batch=2):
+        seen.append(contract_id)
+        # Deactivating as we go must neither skip nor repeat the rows still ahead.
+        services.update_contract(contract_id=contract_id, is_active=False, tenant=acme)
+    expected = sorted(contracts[t].pk for t in ("A1", "B1", "B2", "C1"))
+    assert seen == expected
+    assert list(contract_selectors.matching_contract_ids(ContractQuery(), tenant=globex)) == []
+
+
+def test_rows_by_id_keep_only_the_tenants(acme, globex, contracts):
+    ids = [contracts["C1"].pk, contracts["A1"].pk, 10**12]
+    rows = contract_selectors.contract_rows_by_id(ids, tenant=acme)
+    assert [row.title for row in rows] == ["A1", "C1"] and rows[1].client_name == "Carla"
+    assert contract_selectors.contract_rows_by_id(ids, tenant=globex) == []
