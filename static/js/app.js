@@ -95,7 +95,9 @@
     const form = event.target.closest && event.target.closest(".inline-edit");
     if (!form) return;
     event.preventDefault();
-    form.querySelector(".js-cancel").click();
+    // Through htmx.ajax rather than a click, so it works while the form settles.
+    const cancel = form.querySelector(".js-cancel");
+    htmx.ajax("GET", cancel.getAttribute("hx-get"), { target: form.closest("tr"), swap: "outerHTML" });
   });
 
   // Keyboard: Down from the box enters the list, Up/Down move in it, Escape closes it.
