@@ -12,8 +12,8 @@ from django import forms
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from data_access.models import Contract
 from data_access.querying import (
+    CONTRACT_COLUMNS,
     DEFAULT_PAGE_SIZE,
     PAGE_SIZES,
     ClientQuery,
@@ -150,8 +150,10 @@ class ContractFilterForm(QueryForm):
 
 
 def _model_field(name: str) -> forms.Field:
-    """The form field of a Contract model field (its limits and validators)."""
-    return Contract._meta.get_field(name).formfield()
+    """The form field of a contract's model field (its limits), found through the
+    contracts table's columns, which hold those model fields."""
+    field = next(column.field for column in CONTRACT_COLUMNS if column.field.name == name)
+    return field.formfield()
 
 
 class ContractEditForm(forms.Form):

@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import push_url, retarget, trigger_client_event
 
@@ -32,7 +33,7 @@ from dashboard.querystrings import querystring
 from dashboard.tables import ClientTable, ContractTable
 from data_access import services
 from data_access.boundary import ContractsUnavailable
-from data_access.models import Client, Contract
+from data_access.models import Client
 from data_access.querying import ClientQuery, ContractQuery, InvalidQuery
 from data_access.selectors import panels
 from data_access.selectors.clients import client_page, client_rows
@@ -58,6 +59,16 @@ CHART_MONTHS = 12
 def _wants_fragment(request: HttpRequest) -> bool:
     # History restores (cache misses) need the whole page, not a fragment.
     return bool(request.htmx) and not request.htmx.history_restore_request
+
+
+def _plain(text: str, *, status: int) -> HttpResponse:
+    return HttpResponse(text, status=status, content_type="text/plain; charset=utf-8")
+
+
+def _invalid_parameters(invalid: InvalidQuery) -> HttpResponse:
+    """A 400 naming each bad parameter (for endpoints that render no form)."""
+    lines = [f"{name}: {' '.join(messages)}" for name, messages in invalid.errors.items()]
+    return _plain("\n".join(lines), status=400)
 
 
 # --- Clients dashboard ---------------------------------------------------------
@@ -148,10 +159,10 @@ def panel(request: HttpRequest, name: str) -> HttpResponse:
     return render(request, f"dashboard/home.html#panel_{name}", context, status=status)
 
 
-def _contract_query(request: HttpRequest, params: QueryDict | None = None) -> ContractQuery | None:
+def _contract_query(request: HttpRequest) -> ContractQuery | None:
     # No form: these views draw no filter bar.
     try:
-        return ContractQuery.parse(request.GET if params is None else params)
+        return ContractQuery.parse(request.GET)
     except InvalidQuery:
         return None
 
@@ -197,7 +208,6 @@ def client_detail(request: HttpRequest, client_id: int) -> HttpResponse:
 
 
 CHANGE_CONTRACT = "data_access.change_contract"
-UNAVAILABLE_TEXT = "Contract data is unavailable right now."
 
 
 def _contract_table_context(request: HttpRequest) -> dict[str, Any]:
@@ -267,16 +277,15 @@ def contract_client_choices(request: HttpRequest) -> HttpResponse:
 
 @staff_view
 def export_contracts(request: HttpRequest) -> HttpResponse:
-    query = _contract_query(request)
-    if query is None:
-        return HttpResponse("Invalid filters", status=400, content_type="text/plain; charset=utf-8")
+    try:
+        query = ContractQuery.parse(request.GET)
+    except InvalidQuery as invalid:
+        return _invalid_parameters(invalid)
     try:
         # Reads the first batch now: MySQL being down answers 503, not a broken file.
         rows = contract_rows(query, tenant=request.tenant)
     except ContractsUnavailable:
-        return HttpResponse(
-            "Contract data is unavailable", status=503, content_type="text/plain; charset=utf-8"
-        )
+        return _unavailable()
     stamp = datetime.date.today().isoformat()
     return csv_download(
         contract_csv_lines(rows), filename=f"contracts-{request.tenant.schema_name}-{stamp}.csv"
@@ -290,7 +299,7 @@ def _one_row_table(request: HttpRequest, contract_id: int) -> ContractTable:
     """The contracts table with just this contract (404 when not this tenant's)."""
     try:
         row = contract_row(contract_id=contract_id, tenant=request.tenant)
-    except Contract.DoesNotExist:
+    except ObjectDoesNotExist:  # not this tenant's contract
         raise Http404 from None
     page = ContractPage([row], query=ContractQuery(), count=1)
     return ContractTable(page, currency=request.tenant.currency)
@@ -312,7 +321,7 @@ def _row_response(
 
 
 def _unavailable() -> HttpResponse:
-    return HttpResponse(UNAVAILABLE_TEXT, status=503, content_type="text/plain; charset=utf-8")
+    return _plain(_("Contract data is unavailable right now."), status=503)
 
 
 @staff_view
@@ -345,7 +354,7 @@ def contract_edit(request: HttpRequest, contract_id: int) -> HttpResponse:
                 services.update_contract(
                     contract_id=contract_id, tenant=request.tenant, **form.cleaned_data
                 )
-            except Contract.DoesNotExist:
+            except ObjectDoesNotExist:  # deleted meanwhile
                 raise Http404 from None
             except ValidationError as invalid:
                 errors = invalid.message_dict if hasattr(invalid, "error_dict") else {}
@@ -383,12 +392,12 @@ def contracts_bulk(request: HttpRequest) -> HttpResponse:
     matching the filters). A change asks first, with the count, then goes through
     services.set_contracts_active in bounded batches."""
     form = ContractBulkForm(request.POST)
-    query = _contract_query(request, request.POST)
-    if query is None or not form.is_valid():
-        errors = "; ".join(m for messages in form.errors.values() for m in messages)
-        return HttpResponse(
-            errors or "Invalid filters", status=400, content_type="text/plain; charset=utf-8"
-        )
+    try:
+        query = ContractQuery.parse(request.POST)
+    except InvalidQuery as invalid:
+        return _invalid_parameters(invalid)
+    if not form.is_valid():
+        return _invalid_parameters(InvalidQuery(form.errors))
     action, everything = form.cleaned_data["action"], form.cleaned_data["all"]
     if action in BULK_VERBS and not request.user.has_perm(CHANGE_CONTRACT):
         raise PermissionDenied
@@ -437,8 +446,7 @@ def export_clients(request: HttpRequest) -> HttpResponse:
     try:
         query = ClientQuery.parse(request.GET)
     except InvalidQuery as invalid:
-        lines = [f"{name}: {' '.join(messages)}" for name, messages in invalid.errors.items()]
-        return HttpResponse("\n".join(lines), status=400, content_type="text/plain; charset=utf-8")
+        return _invalid_parameters(invalid)
     # Degrades by itself when MySQL is down: the rows come without totals.
     rows = client_rows(query, tenant=request.tenant)
     stamp = datetime.date.today().isoformat()
