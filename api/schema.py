@@ -21,6 +21,9 @@ DESCRIPTIONS = {
     "min_total": "Lowest total of the client's active contracts.",
     "max_total": "Highest total of the client's active contracts.",
     "has_contracts": "`yes`: clients with an active contract, `no`: clients without one.",
+    "created": "Clients created in this calendar period (the current time zone's days).",
+    "created_from": "First day of creation (YYYY-MM-DD), included.",
+    "created_to": "Last day of creation (YYYY-MM-DD), included.",
     "page": "Page number, from 1.",
     "per_page": "Rows per page.",
 }

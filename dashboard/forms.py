@@ -14,7 +14,9 @@ from django.utils.translation import gettext_lazy as _
 
 from dashboard.formats import country_name, sort_key
 from data_access.querying import (
+    CONTRACT_COLUMNS,
     DEFAULT_PAGE_SIZE,
+    PAGE_SIZES,
     ClientQuery,
     ContractQuery,
     InvalidQuery,
@@ -29,6 +31,13 @@ AUTOSUBMIT = "autosubmit"
 # filter change (page): not controls of the filter bar.
 NOT_IN_FILTER_BAR = frozenset({"sort", "page"})
 ANY_YES_NO = [("", _("Any")), ("yes", _("Yes")), ("no", _("No"))]
+PERIOD_CHOICES = [
+    ("", _("Any time")),
+    ("this_month", _("This month")),
+    ("last_month", _("Last month")),
+    ("last_12_months", _("Last 12 months")),
+    ("this_year", _("This year")),
+]
 
 
 class QueryForm(forms.Form):
@@ -105,11 +114,14 @@ class ClientFilterForm(QueryForm):
         "min_total": _("Min. total"),
         "max_total": _("Max. total"),
         "has_contracts": _("Has contracts"),
+        "created": _("Created in"),
+        "created_from": _("Created from"),
+        "created_to": _("Created until"),
         "sort": _("Sort"),
         "page": _("Page"),
         "per_page": _("Rows per page"),
     }
-    choices = {"active": ANY_YES_NO, "has_contracts": ANY_YES_NO}
+    choices = {"active": ANY_YES_NO, "has_contracts": ANY_YES_NO, "created": PERIOD_CHOICES}
 
     def field_for(self, param: Param) -> forms.Field:
         field = super().field_for(param)
@@ -135,6 +147,7 @@ class ContractFilterForm(QueryForm):
     query_class = ContractQuery
     labels = {
         "status": _("Status"),
+        "period": _("Signed in"),
         "signed_from": _("Signed from"),
         "signed_to": _("Signed until"),
         "min_amount": _("Min. amount"),
@@ -144,4 +157,81 @@ class ContractFilterForm(QueryForm):
         "page": _("Page"),
         "per_page": _("Rows per page"),
     }
-    choices = {"status": [("", _("Any")), ("active", _("Active")), ("inactive", _("Inactive"))]}
+    choices = {
+        "status": [("", _("Any")), ("active", _("Active")), ("inactive", _("Inactive"))],
+        "period": PERIOD_CHOICES,
+    }
+
+
+def _model_field(name: str) -> forms.Field:
+    """The form field of a contract's model field (its limits), found through the
+    contracts table's columns, which hold those model fields."""
+    field = next(column.field for column in CONTRACT_COLUMNS if column.field.name == name)
+    return field.formfield()
+
+
+class ContractEditForm(forms.Form):
+    """A contract's amount, signing date and status, edited in its table row.
+
+    Saving goes through data_access.services.update_contract, whose validation
+    errors come back onto these fields.
+    """
+
+    FIELDS = ("amount", "signed_on", "is_active")
+
+    def __init__(self, *args: Any, contract_id: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.auto_id = f"edit-{contract_id}-%s"
+        for name in self.FIELDS:
+            field = _model_field(name)
+            if isinstance(field, forms.DateField):
+                field.widget = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+            if isinstance(field, forms.DecimalField):
+                field.widget.attrs["inputmode"] = "decimal"
+            self.fields[name] = field
+
+
+class IdsField(forms.Field):
+    """Contract ids ticked in the table: positive integers, at most one page's worth."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value: Any) -> list[int]:
+        values = value or []
+        if len(values) > max(PAGE_SIZES):
+            raise forms.ValidationError(_("Too many rows selected."), code="too_many")
+        try:
+            ids = [int(item) for item in values]
+        except (TypeError, ValueError):
+            raise forms.ValidationError(_("Enter whole numbers."), code="invalid") from None
+        if any(not 0 < item < 2**63 for item in ids):
+            raise forms.ValidationError(_("Enter whole numbers."), code="invalid")
+        return ids
+
+
+BULK_ACTIONS = [("activate", "activate"), ("deactivate", "deactivate"), ("export", "export")]
+
+
+class ContractBulkForm(forms.Form):
+    """A bulk action on the ticked contracts, or on all matching the filters.
+
+    An action button sends `action`; the confirmation's button sends
+    `confirm_action`, so only it carries out a change.
+    """
+
+    action = forms.ChoiceField(choices=BULK_ACTIONS, required=False)
+    confirm_action = forms.ChoiceField(choices=BULK_ACTIONS[:2], required=False)
+    ids = IdsField(required=False)
+    all = forms.BooleanField(required=False)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        cleaned["confirm"] = bool(cleaned.get("confirm_action"))
+        cleaned["action"] = cleaned.get("confirm_action") or cleaned.get("action")
+        if not cleaned["action"]:
+            raise forms.ValidationError(_("Choose an action."), code="no_action")
+        if not cleaned.get("ids") and not cleaned.get("all"):
+            raise forms.ValidationError(_("Select at least one contract."), code="empty")
+        return cleaned

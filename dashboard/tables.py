@@ -45,6 +45,14 @@ def sort_column(column: SortColumn) -> tables.Column:
     )
 
 
+class BodyRow(list):
+    """One row's (td attributes, column label, cell) triples, and the row itself."""
+
+    def __init__(self, cells: list[tuple[str, str, Any]], record: Any) -> None:
+        super().__init__(cells)
+        self.record = record
+
+
 class QueryTable(tables.Table):
     """One page of a query's rows, a column per sortable column of the query.
 
@@ -74,7 +82,7 @@ class QueryTable(tables.Table):
         return classes
 
     @property
-    def body(self) -> list[list[tuple[str, str, Any]]]:
+    def body(self) -> list[BodyRow]:
         """Rows of (td attributes, column label, cell): each column's label and
         attributes worked out once per table, not once per cell."""
         columns = [
@@ -82,7 +90,10 @@ class QueryTable(tables.Table):
             for column in self.columns
         ]
         return [
-            [(attrs, label, row.get_cell(name)) for name, attrs, label in columns]
+            BodyRow(
+                [(attrs, label, row.get_cell(name)) for name, attrs, label in columns],
+                row.record,
+            )
             for row in self.rows
         ]
 
@@ -120,6 +131,10 @@ class ClientTable(QueryTable):
 
 class ContractTable(QueryTable):
     numeric = frozenset({"amount"})
+
+    def render_title(self, value: str, record: Any) -> str:
+        url = reverse("tenant_admin:data_access_contract_change", args=[record.id])
+        return format_html('<a href="{}">{}</a>', url, value)
 
     def render_client(self, value: int, record: Any) -> str:
         if record.client_name is None:

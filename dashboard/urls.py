@@ -12,4 +12,10 @@ urlpatterns = [
     path("import/", views.import_csv, name="import"),
     path("views/save/", views.save_view, name="save_view"),
     path("views/<int:view_id>/delete/", views.delete_view, name="delete_view"),
+    path("contracts/summary/", views.contracts_summary, name="contracts_summary"),
+    path("contracts/clients/", views.contract_client_choices, name="contract_client_choices"),
+    path("contracts/export.csv", views.export_contracts, name="export_contracts"),
+    path("contracts/bulk/", views.contracts_bulk, name="contracts_bulk"),
+    path("contracts/<int:contract_id>/row/", views.contract_table_row, name="contract_row"),
+    path("contracts/<int:contract_id>/edit/", views.contract_edit, name="contract_edit"),
 ]

@@ -8,42 +8,57 @@ template; HTMX requests get a {% partialdef %} of it.
 
 import datetime
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 from django import forms
 from django.core.cache import cache
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_POST
-from django_htmx.http import push_url, trigger_client_event
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import push_url, retarget, trigger_client_event
 
 from dashboard import imports
 from dashboard.access import staff_view
 from dashboard.charts import month_chart
-from dashboard.exports import client_csv_lines, csv_download
+from dashboard.exports import client_csv_lines, contract_csv_lines, csv_download
 from dashboard.formats import country_name
-from dashboard.forms import ClientFilterForm, ContractFilterForm
+from dashboard.forms import (
+    ClientFilterForm,
+    ContractBulkForm,
+    ContractEditForm,
+    ContractFilterForm,
+)
 from dashboard.querystrings import querystring
 from dashboard.tables import ClientTable, ContractTable
 from data_access import services
 from data_access.boundary import ContractsUnavailable
 from data_access.models import Client, SavedView
-from data_access.querying import ClientQuery, InvalidQuery
+from data_access.querying import ClientQuery, ContractQuery, InvalidQuery
 from data_access.selectors import panels
 from data_access.selectors.audit import client_trail
 from data_access.selectors.clients import client_page, client_rows
-from data_access.selectors.contracts import client_contracts, contract_page
+from data_access.selectors.contracts import (
+    ContractPage,
+    client_choices,
+    client_contract_totals,
+    client_name,
+    contract_page,
+    contract_row,
+    contract_rows,
+    contract_rows_by_id,
+    contract_summary,
+    matching_contract_ids,
+)
 from tenancy.models import Tenant
 
 FILTERS_CHANGED = "filters-changed"  # panels listen for it (see home.html)
-DETAIL_CONTRACTS_LIMIT = 500
 TOP_CLIENTS = 10
 CHART_MONTHS = 12
 
@@ -51,6 +66,16 @@ CHART_MONTHS = 12
 def _wants_fragment(request: HttpRequest) -> bool:
     # History restores (cache misses) need the whole page, not a fragment.
     return bool(request.htmx) and not request.htmx.history_restore_request
+
+
+def _plain(text: str, *, status: int) -> HttpResponse:
+    return HttpResponse(text, status=status, content_type="text/plain; charset=utf-8")
+
+
+def _invalid_parameters(invalid: InvalidQuery) -> HttpResponse:
+    """A 400 naming each bad parameter (for endpoints that render no form)."""
+    lines = [f"{name}: {' '.join(messages)}" for name, messages in invalid.errors.items()]
+    return _plain("\n".join(lines), status=400)
 
 
 # --- Clients dashboard ---------------------------------------------------------
@@ -141,6 +166,14 @@ def panel(request: HttpRequest, name: str) -> HttpResponse:
     return render(request, f"dashboard/home.html#panel_{name}", context, status=status)
 
 
+def _contract_query(request: HttpRequest) -> ContractQuery | None:
+    # No form: these views draw no filter bar.
+    try:
+        return ContractQuery.parse(request.GET)
+    except InvalidQuery:
+        return None
+
+
 # --- Client detail --------------------------------------------------------------
 
 
@@ -156,50 +189,273 @@ def _back_to_clients(back: str) -> str:
 
 @staff_view
 def client_detail(request: HttpRequest, client_id: int) -> HttpResponse:
+    """The client, their totals, and their contracts in the contracts page's table
+    (its sort and page parameters; the client filter is always this client)."""
     client = get_object_or_404(Client, pk=client_id)
-    try:
-        history = client_contracts(
-            client_id=client.pk, limit=DETAIL_CONTRACTS_LIMIT, tenant=request.tenant
-        )
-    except ContractsUnavailable:
-        history = None
-    context = {
+    context: dict[str, Any] = {
         "tenant": request.tenant,
         "client": client,
-        "history": history,
-        "limit": DETAIL_CONTRACTS_LIMIT,
         "trail": client_trail(client_id=client.pk, tenant=request.tenant),
         "back_url": _back_to_clients(request.GET.get("back", "")),
     }
-    return render(request, "dashboard/client_detail.html", context)
-
-
-# --- Contracts page -------------------------------------------------------------
-
-
-@staff_view
-def contracts(request: HttpRequest) -> HttpResponse:
-    form = ContractFilterForm(request.GET)
-    context: dict[str, Any] = {"form": form, "tenant": request.tenant}
-    query = form.query if form.is_valid() else None
+    query = _contract_query(request)
     if query is not None:
-        context["query"] = query
+        query = context["query"] = query.with_changes(client_id=client.pk)
         try:
+            totals = client_contract_totals(client_id=client.pk, tenant=request.tenant)
             page = contract_page(query, tenant=request.tenant)
         except ContractsUnavailable:
             context["contracts_available"] = False
         else:
             table = ContractTable(page, currency=request.tenant.currency)
-            context |= {"contracts_available": True, "page": page, "table": table}
+            context |= {"contracts_available": True, "totals": totals, "page": page}
+            context["table"] = table
     status = 200 if query is not None else 400
+    if _wants_fragment(request):
+        response = render(
+            request, "dashboard/client_detail.html#contracts_table", context, status=status
+        )
+        if query is not None:
+            path = reverse("dashboard:client_detail", args=[client.pk])
+            push_url(response, path + querystring(query))
+        return response
+    return render(request, "dashboard/client_detail.html", context, status=status)
+
+
+# --- Contracts page -------------------------------------------------------------
+
+
+CHANGE_CONTRACT = "data_access.change_contract"
+
+
+def _contract_table_context(request: HttpRequest) -> dict[str, Any]:
+    """What the contracts table's rows draw beyond their cells."""
+    return {"can_edit": request.user.has_perm(CHANGE_CONTRACT)}
+
+
+def _contracts_page(request: HttpRequest, params: QueryDict) -> tuple[dict[str, Any], int]:
+    """The contracts page's context for these parameters, and its status."""
+    form = ContractFilterForm(params)
+    context: dict[str, Any] = {"form": form, "tenant": request.tenant}
+    context |= _contract_table_context(request)
+    query = form.query if form.is_valid() else None
+    if query is not None:
+        context["query"] = query
+        try:
+            page = contract_page(query, tenant=request.tenant)
+            if query.client_id is not None:
+                context["client_name"] = client_name(query.client_id, tenant=request.tenant)
+        except ContractsUnavailable:
+            context["contracts_available"] = False
+        else:
+            table = ContractTable(page, currency=request.tenant.currency)
+            context |= {"contracts_available": True, "page": page, "table": table}
+    return context, 200 if query is not None else 400
+
+
+@staff_view
+def contracts(request: HttpRequest) -> HttpResponse:
+    context, status = _contracts_page(request, request.GET)
     if _wants_fragment(request):
         response = render(
             request, "dashboard/contracts.html#contracts_table", context, status=status
         )
-        if query is not None:
-            push_url(response, reverse("dashboard:contracts") + querystring(query))
+        if status == 200:
+            push_url(response, reverse("dashboard:contracts") + querystring(context["query"]))
         return response
     return render(request, "dashboard/contracts.html", context, status=status)
+
+
+@staff_view
+def contracts_summary(request: HttpRequest) -> HttpResponse:
+    """The exact count and sum of the filtered contracts, loaded after the table."""
+    query = _contract_query(request)
+    context: dict[str, Any] = {"tenant": request.tenant, "query": query}
+    if query is None:
+        return render(request, "dashboard/contracts.html#summary", context, status=400)
+    try:
+        context["summary"] = contract_summary(query, tenant=request.tenant)
+    except ContractsUnavailable:
+        context["summary"] = None
+    return render(request, "dashboard/contracts.html#summary", context)
+
+
+@staff_view
+def contract_client_choices(request: HttpRequest) -> HttpResponse:
+    """Suggestions for the client-name box: links to the same filters for that client."""
+    query = _contract_query(request) or ContractQuery()
+    search = request.GET.get("client_name", "")[:100]
+    context = {
+        "query": query,
+        "search": search,
+        "choices": client_choices(search, tenant=request.tenant),
+    }
+    return render(request, "dashboard/contracts.html#client_choices", context)
+
+
+@staff_view
+def export_contracts(request: HttpRequest) -> HttpResponse:
+    try:
+        query = ContractQuery.parse(request.GET)
+    except InvalidQuery as invalid:
+        return _invalid_parameters(invalid)
+    try:
+        # Reads the first batch now: MySQL being down answers 503, not a broken file.
+        rows = contract_rows(query, tenant=request.tenant)
+    except ContractsUnavailable:
+        return _unavailable()
+    stamp = datetime.date.today().isoformat()
+    return csv_download(
+        contract_csv_lines(rows, currency=request.tenant.currency),
+        filename=f"contracts-{request.tenant.schema_name}-{stamp}.csv",
+    )
+
+
+# --- Editing a contract in its row -------------------------------------------------
+
+
+def _one_row_table(request: HttpRequest, contract_id: int) -> ContractTable:
+    """The contracts table with just this contract (404 when not this tenant's)."""
+    try:
+        row = contract_row(contract_id=contract_id, tenant=request.tenant)
+    except ObjectDoesNotExist:  # not this tenant's contract
+        raise Http404 from None
+    page = ContractPage([row], query=ContractQuery(), count=1)
+    return ContractTable(page, currency=request.tenant.currency)
+
+
+def _row_response(
+    request: HttpRequest,
+    table: ContractTable,
+    *,
+    form: ContractEditForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    context = {"tenant": request.tenant, "row": table.body[0], "focus": True}
+    context |= _contract_table_context(request)
+    if form is None:
+        return render(request, "dashboard/contracts.html#contract_row", context, status=status)
+    context |= {"form": form, "colspan": len(table.columns) + 1}
+    return render(request, "dashboard/contracts.html#contract_row_form", context, status=status)
+
+
+def _unavailable() -> HttpResponse:
+    return _plain(_("Contract data is unavailable right now."), status=503)
+
+
+@staff_view
+@require_GET
+def contract_table_row(request: HttpRequest, contract_id: int) -> HttpResponse:
+    """The contract's row as the table draws it (what Cancel puts back)."""
+    try:
+        return _row_response(request, _one_row_table(request, contract_id))
+    except ContractsUnavailable:
+        return _unavailable()
+
+
+@staff_view
+@require_http_methods(["GET", "POST"])
+def contract_edit(request: HttpRequest, contract_id: int) -> HttpResponse:
+    """GET: the row as a form. POST: save through the services, then the row again
+    (or the form with its errors, 400)."""
+    if not request.user.has_perm(CHANGE_CONTRACT):
+        raise PermissionDenied
+    try:
+        table = _one_row_table(request, contract_id)
+        record = table.page.rows[0]
+        if request.method == "GET":
+            initial = {name: getattr(record, name) for name in ContractEditForm.FIELDS}
+            form = ContractEditForm(initial=initial, contract_id=contract_id)
+            return _row_response(request, table, form=form)
+        form = ContractEditForm(request.POST, contract_id=contract_id)
+        if form.is_valid():
+            try:
+                services.update_contract(
+                    contract_id=contract_id, tenant=request.tenant, **form.cleaned_data
+                )
+            except ObjectDoesNotExist:  # deleted meanwhile
+                raise Http404 from None
+            except ValidationError as invalid:
+                errors = invalid.message_dict if hasattr(invalid, "error_dict") else {}
+                for field, messages in errors.items() or [(None, invalid.messages)]:
+                    form.add_error(field if field in form.fields else None, messages)
+            else:
+                return _row_response(request, _one_row_table(request, contract_id))
+        return _row_response(request, table, form=form, status=400)
+    except ContractsUnavailable:
+        return _unavailable()
+
+
+# --- Bulk actions ---------------------------------------------------------------
+
+BULK_LIMIT = 10_000  # contracts one bulk change may touch (each is a full update)
+BULK_VERBS = {"activate": True, "deactivate": False}
+
+
+def _bulk_notice(request: HttpRequest, params: QueryDict, notice: dict[str, Any]) -> HttpResponse:
+    """The contracts table (HTMX) or page for these filters, with a notice in the bulk bar."""
+    context, status = _contracts_page(request, params)
+    context |= notice
+    if request.htmx:
+        response = render(
+            request, "dashboard/contracts.html#contracts_table", context, status=status
+        )
+        return retarget(response, "#contracts-region")
+    return render(request, "dashboard/contracts.html", context, status=status)
+
+
+@staff_view
+@require_POST
+def contracts_bulk(request: HttpRequest) -> HttpResponse:
+    """Activate, deactivate or export the selected contracts (ids, or every contract
+    matching the filters). A change asks first, with the count, then goes through
+    services.set_contracts_active in bounded batches."""
+    form = ContractBulkForm(request.POST)
+    try:
+        query = ContractQuery.parse(request.POST)
+    except InvalidQuery as invalid:
+        return _invalid_parameters(invalid)
+    if not form.is_valid():
+        return _invalid_parameters(InvalidQuery(form.errors))
+    action, everything = form.cleaned_data["action"], form.cleaned_data["all"]
+    if action in BULK_VERBS and not request.user.has_perm(CHANGE_CONTRACT):
+        raise PermissionDenied
+    filters = QueryDict(mutable=True)
+    filters.update(query.to_params())
+    try:
+        selected = []
+        if not everything:
+            selected = contract_rows_by_id(form.cleaned_data["ids"], tenant=request.tenant)
+            if not selected:
+                raise Http404  # none of these ids is this tenant's
+        if action == "export":
+            rows = contract_rows(query, tenant=request.tenant) if everything else selected
+            stamp = datetime.date.today().isoformat()
+            name = f"contracts-{request.tenant.schema_name}-{stamp}.csv"
+            return csv_download(
+                contract_csv_lines(rows, currency=request.tenant.currency), filename=name
+            )
+        if everything:
+            count = contract_summary(query, tenant=request.tenant).count
+            ids: Iterable[int] = matching_contract_ids(query, tenant=request.tenant)
+        else:
+            count, ids = len(selected), [row.id for row in selected]
+        notice: dict[str, Any] = {
+            "bulk_action": action,
+            "bulk_count": count,
+            "bulk_all": everything,
+        }
+        if count > BULK_LIMIT:
+            return _bulk_notice(request, filters, notice | {"bulk_too_many": BULK_LIMIT})
+        if not form.cleaned_data["confirm"]:
+            notice["bulk_ids"] = [] if everything else ids
+            return _bulk_notice(request, filters, notice | {"bulk_confirm": True})
+        changed = services.set_contracts_active(
+            contract_ids=ids, is_active=BULK_VERBS[action], tenant=request.tenant
+        )
+    except ContractsUnavailable:
+        return _unavailable()
+    return _bulk_notice(request, filters, notice | {"bulk_done": True, "bulk_changed": changed})
 
 
 # --- CSV export ----------------------------------------------------------------
@@ -211,8 +467,7 @@ def export_clients(request: HttpRequest) -> HttpResponse:
     try:
         query = ClientQuery.parse(request.GET)
     except InvalidQuery as invalid:
-        lines = [f"{name}: {' '.join(messages)}" for name, messages in invalid.errors.items()]
-        return HttpResponse("\n".join(lines), status=400, content_type="text/plain; charset=utf-8")
+        return _invalid_parameters(invalid)
     # Degrades by itself when MySQL is down: the rows come without totals.
     rows = client_rows(query, tenant=request.tenant)
     stamp = datetime.date.today().isoformat()

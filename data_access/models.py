@@ -88,6 +88,10 @@ class Contract(models.Model):
             # The contracts page's default order (newest first), id as tie-break.
             models.Index(fields=["tenant_id", "signed_on", "id"], name="contract_signed_sort"),
             models.Index(fields=["tenant_id", "amount", "id"], name="contract_amount_sort"),
+            # The other contracts-page sorts, each an index walk (id: the tie-break).
+            models.Index(fields=["tenant_id", "title", "id"], name="contract_title_sort"),
+            models.Index(fields=["tenant_id", "client_id", "id"], name="contract_client_sort"),
+            models.Index(fields=["tenant_id", "is_active", "id"], name="contract_status_sort"),
         ]
         constraints = [
             models.CheckConstraint(

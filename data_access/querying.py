@@ -11,7 +11,7 @@ verbose names; widgets and choice labels belong to the dashboard.
 import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from math import ceil, floor
 from typing import Any, ClassVar, Self
@@ -22,6 +22,7 @@ from django.core.paginator import Page, Paginator
 from django.core.validators import RegexValidator
 from django.db.models import F, Field, OrderBy
 from django.db.models.functions import Collate
+from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
@@ -100,6 +101,47 @@ CONTRACT_COLUMNS = (
 )
 
 
+# --- Date presets -------------------------------------------------------------------
+
+
+def _month_start(day: date, *, months_back: int = 0) -> date:
+    index = day.year * 12 + day.month - 1 - months_back
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def _month_end(day: date) -> date:
+    return _month_start(day, months_back=-1) - timedelta(days=1)
+
+
+# Each preset's first and last day (both included) for a given today: whole
+# calendar months and years, so a contract dated later this month still counts.
+PERIODS: dict[str, Callable[[date], tuple[date, date]]] = {
+    "this_month": lambda today: (_month_start(today), _month_end(today)),
+    "last_month": lambda today: (
+        _month_start(today, months_back=1),
+        _month_start(today) - timedelta(days=1),
+    ),
+    # The current month and the eleven before it.
+    "last_12_months": lambda today: (_month_start(today, months_back=11), _month_end(today)),
+    "this_year": lambda today: (date(today.year, 1, 1), date(today.year, 12, 31)),
+}
+
+
+def date_range(
+    period: str | None, low: date | None, high: date | None, *, today: date
+) -> tuple[date | None, date | None]:
+    """An explicit range of days narrowed by a period (a key of PERIODS, or None)."""
+    if period is not None:
+        start, end = PERIODS[period](today)
+        low = start if low is None else max(low, start)
+        high = end if high is None else min(high, end)
+    return low, high
+
+
+def _start_of_day(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
 # --- Parameters ---------------------------------------------------------------------
 
 
@@ -139,6 +181,10 @@ def choice_param(name: str, values: Mapping[str, Any], *, attribute: str = "") -
 
 
 YES_NO = {"yes": True, "no": False}
+
+
+def period_param(name: str) -> Param:
+    return choice_param(name, {key: key for key in PERIODS})
 
 
 def amount_param(name: str, *, max_digits: int) -> Param:
@@ -268,10 +314,16 @@ class ClientQuery(TableQuery):
         amount_param("min_total", max_digits=16),
         amount_param("max_total", max_digits=16),
         choice_param("has_contracts", YES_NO),
+        period_param("created"),
+        Param("created_from", forms.DateField(required=False)),
+        Param("created_to", forms.DateField(required=False)),
         sort_param(CLIENT_COLUMNS, "name"),
         *PAGE_PARAMS,
     )
-    RANGES = (Range("min_total", "max_total", _("The maximum must not be below the minimum.")),)
+    RANGES = (
+        Range("min_total", "max_total", _("The maximum must not be below the minimum.")),
+        Range("created_from", "created_to", _("The end date must not be before the start date.")),
+    )
 
     search: str = ""
     country: str = ""
@@ -279,11 +331,30 @@ class ClientQuery(TableQuery):
     min_total: Decimal | None = None
     max_total: Decimal | None = None
     has_contracts: bool | None = None
+    created: str | None = None  # a key of PERIODS, on top of created_from/created_to
+    created_from: date | None = None
+    created_to: date | None = None
     sort: str = "name"
 
     @property
     def has_client_filters(self) -> bool:
-        return bool(self.search or self.country or self.active is not None)
+        return bool(
+            self.search
+            or self.country
+            or self.active is not None
+            or self.created is not None
+            or self.created_from is not None
+            or self.created_to is not None
+        )
+
+    def created_bounds(self, *, today: date) -> tuple[datetime | None, datetime | None]:
+        """The creation times asked for, [start, end): whole days in the current time
+        zone, as instants the created_at index can range over."""
+        low, high = date_range(self.created, self.created_from, self.created_to, today=today)
+        return (
+            None if low is None else _start_of_day(low),
+            None if high is None else _start_of_day(high + timedelta(days=1)),
+        )
 
     @property
     def has_aggregate_filters(self) -> bool:
@@ -341,6 +412,7 @@ class ContractQuery(TableQuery):
     COLUMNS = CONTRACT_COLUMNS
     PARAMS = (
         choice_param("status", {"active": True, "inactive": False}),
+        period_param("period"),
         Param("signed_from", forms.DateField(required=False)),
         Param("signed_to", forms.DateField(required=False)),
         amount_param("min_amount", max_digits=14),
@@ -359,12 +431,17 @@ class ContractQuery(TableQuery):
     )
 
     status: bool | None = None  # True: active only; False: inactive only
+    period: str | None = None  # a key of PERIODS, on top of signed_from/signed_to
     signed_from: date | None = None
     signed_to: date | None = None
     min_amount: Decimal | None = None
     max_amount: Decimal | None = None
     client_id: int | None = None
     sort: str = "-signed"
+
+    def signed_range(self, *, today: date) -> tuple[date | None, date | None]:
+        """The signing dates asked for: the explicit range narrowed by the period."""
+        return date_range(self.period, self.signed_from, self.signed_to, today=today)
 
 
 # --- Pages --------------------------------------------------------------------------

@@ -16,8 +16,9 @@ cannot be added to a client that is being deleted.
 """
 
 import datetime
+import itertools
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from urllib.parse import urlencode
 
@@ -432,3 +433,41 @@ def save_view(
 def delete_saved_view(*, view_id: int, user: AbstractBaseUser) -> None:
     """Only its owner deletes a view; anyone else's attempt is a DoesNotExist."""
     SavedView.objects.get(pk=view_id, owner_id=user.pk).delete()
+
+
+BULK_BATCH = 200  # contracts per transaction in a bulk change
+
+
+def set_contracts_active(
+    *,
+    contract_ids: Iterable[int],
+    is_active: bool,
+    tenant: Tenant | None = None,
+    batch: int = BULK_BATCH,
+) -> int:
+    """Activate or deactivate these contracts of the tenant; return how many changed.
+
+    Each contract changes through update_contract, like a single edit, so totals
+    stay exact; each batch of `batch` ids is one transaction (a failure keeps the
+    batches already done, and none of the failed one). Ids of other tenants, or
+    of contracts already in that state, are skipped.
+    """
+    tenant = resolve_tenant(tenant)
+    changed = 0
+    for ids in itertools.batched(contract_ids, batch):
+        with (
+            tenant_context(tenant),
+            transaction.atomic(),
+            contracts_database(),
+            transaction.atomic(using=MYSQL),
+        ):
+            to_change = list(
+                Contract.unscoped.using(MYSQL)
+                .filter(tenant_id=tenant.pk, pk__in=ids, is_active=not is_active)
+                .order_by("pk")
+                .values_list("pk", flat=True)
+            )
+            for contract_id in to_change:
+                update_contract(contract_id=contract_id, is_active=is_active, tenant=tenant)
+        changed += len(to_change)
+    return changed

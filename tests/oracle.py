@@ -8,6 +8,7 @@ from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Count, Sum
+from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from data_access.models import (
@@ -63,6 +64,12 @@ def matches(row: ClientRow, query: ClientQuery) -> bool:
     if query.country and row.country != query.country:
         return False
     if query.active is not None and row.is_active != query.active:
+        return False
+    assert query.created is None, "the oracle knows explicit creation days only"
+    created_on = timezone.localtime(row.created_at).date()
+    if query.created_from is not None and created_on < query.created_from:
+        return False
+    if query.created_to is not None and created_on > query.created_to:
         return False
     if query.has_contracts is not None and (row.contract_count > 0) != query.has_contracts:
         return False

@@ -32,6 +32,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from data_access.boundary import ContractsUnavailable
@@ -104,6 +105,11 @@ def filtered_clients(query: ClientQuery) -> QuerySet[Client]:
         clients = clients.filter(country=query.country)
     if query.active is not None:
         clients = clients.filter(is_active=query.active)
+    created_from, created_before = query.created_bounds(today=timezone.localdate())
+    if created_from is not None:
+        clients = clients.filter(created_at__gte=created_from)
+    if created_before is not None:
+        clients = clients.filter(created_at__lt=created_before)
     return clients
 
 

@@ -73,4 +73,81 @@
     const collapsed = form.classList.toggle("collapsed");
     toggle.setAttribute("aria-expanded", String(!collapsed));
   });
+
+  // The contracts page's client-name box: picking a suggestion sets the client
+  // id filter and refreshes the table (without JS the suggestion is a plain link).
+  function pickClient(link) {
+    const form = link.closest("form");
+    form.elements.client.value = link.dataset.clientId;
+    form.elements.client_name.value = link.dataset.clientName;
+    closeChoices(link.closest(".choices"));
+    form.requestSubmit();
+    form.elements.client_name.focus();
+  }
+  function closeChoices(list) {
+    list.replaceChildren();
+    const box = document.querySelector('[aria-controls="' + list.id + '"]');
+    if (box) box.setAttribute("aria-expanded", "false");
+  }
+  document.addEventListener("click", function (event) {
+    const link = event.target.closest(".choices a[data-client-id]");
+    if (!link) return;
+    event.preventDefault();
+    pickClient(link);
+  });
+  document.addEventListener("htmx:afterSwap", function (event) {
+    const list = event.detail.target;
+    if (!list.classList || !list.classList.contains("choices")) return;
+    const box = document.querySelector('[aria-controls="' + list.id + '"]');
+    if (box) box.setAttribute("aria-expanded", list.children.length ? "true" : "false");
+  });
+  // Inline edit: the swapped-in form (or row) takes the focus: the first invalid
+  // field, else the first field, else the element marked data-focus (Edit).
+  document.addEventListener("htmx:afterSettle", function () {
+    const marked = document.querySelector("[data-focus]");
+    if (!marked) return;
+    marked.removeAttribute("data-focus");
+    const field = marked.matches("form")
+      ? marked.querySelector("[aria-invalid=true]") || marked.querySelector("input, select")
+      : marked;
+    if (field) field.focus();
+  });
+  // The header checkbox ticks every row of the page for a bulk action.
+  document.addEventListener("change", function (event) {
+    const box = event.target;
+    if (!(box instanceof HTMLInputElement) || !box.classList.contains("js-select-page")) return;
+    for (const row of document.querySelectorAll('input[name="ids"][form="bulk"]')) {
+      row.checked = box.checked;
+    }
+  });
+  // Escape cancels an inline edit (Enter submits it, as in any form).
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") return;
+    const form = event.target.closest && event.target.closest(".inline-edit");
+    if (!form) return;
+    event.preventDefault();
+    // Through htmx.ajax rather than a click, so it works while the form settles.
+    const cancel = form.querySelector(".js-cancel");
+    htmx.ajax("GET", cancel.getAttribute("hx-get"), { target: form.closest("tr"), swap: "outerHTML" });
+  });
+
+  // Keyboard: Down from the box enters the list, Up/Down move in it, Escape closes it.
+  document.addEventListener("keydown", function (event) {
+    const box = event.target.closest && event.target.closest("[role=combobox]");
+    const inList = event.target.closest && event.target.closest(".choices");
+    const list = box ? document.getElementById(box.getAttribute("aria-controls")) : inList;
+    if (!list) return;
+    const links = Array.from(list.querySelectorAll("a"));
+    const index = links.indexOf(event.target);
+    if (event.key === "ArrowDown" && links.length) {
+      event.preventDefault();
+      links[Math.min(index + 1, links.length - 1)].focus();
+    } else if (event.key === "ArrowUp" && inList) {
+      event.preventDefault();
+      if (index > 0) links[index - 1].focus();
+      else document.querySelector('[aria-controls="' + list.id + '"]').focus();
+    } else if (event.key === "Escape") {
+      closeChoices(list);
+    }
+  });
 })();

@@ -1,4 +1,4 @@
-"""dashboard.exports: the clients CSV."""
+"""dashboard.exports: the clients and contracts CSVs."""
 
 import csv
 import datetime
@@ -11,11 +11,13 @@ from dashboard.exports import (
     CLIENT_CSV_COLUMNS,
     UTF8_BOM,
     client_csv_lines,
+    contract_csv_lines,
     csv_cell,
     csv_download,
 )
 from data_access.querying import CLIENT_COLUMNS
 from data_access.selectors.clients import ClientRow
+from data_access.selectors.contracts import ContractRow
 
 CREATED = datetime.datetime(2026, 3, 4, 5, 6, 7, tzinfo=datetime.UTC)
 
@@ -87,3 +89,17 @@ def test_the_download_streams_the_lines_as_an_attachment():
     assert response.streaming and b"".join(response.streaming_content) == b"a,b\r\n1,2\r\n"
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"] == 'attachment; filename="clients.csv"'
+
+
+def test_the_contracts_csv_names_the_client_and_leaves_an_orphans_empty():
+    rows = [
+        ContractRow(id=3, title="=SUM(A1)", client_id=7, client_name="Ana",
+                    amount=Decimal("9.50"), signed_on=datetime.date(2026, 1, 2), is_active=True),
+        ContractRow(id=4, title="Lost", client_id=8, client_name=None,
+                    amount=Decimal("1.00"), signed_on=datetime.date(2026, 1, 3), is_active=False),
+    ]  # fmt: skip
+    assert parsed(contract_csv_lines(rows, currency="EUR")) == [
+        ["id", "title", "client_id", "client", "amount", "signed_on", "active", "currency"],
+        ["3", "'=SUM(A1)", "7", "Ana", "9.50", "2026-01-02", "yes", "EUR"],
+        ["4", "Lost", "8", "", "1.00", "2026-01-03", "no", "EUR"],
+    ]

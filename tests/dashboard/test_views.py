@@ -20,7 +20,7 @@ from django_tenants.utils import tenant_context
 from conftest import BOTH_DATABASES, STAFF_PASSWORD
 from data_access import services
 from data_access.history import acting_as
-from data_access.models import Client, SavedView
+from data_access.models import Client, Contract, SavedView
 from tenancy.models import Country
 from tests.helpers import ACME, GLOBEX, TODAY, contracts_down, logged_in, make_clients
 
@@ -440,11 +440,29 @@ def test_the_export_starts_with_a_bom_and_names_the_currency(acme_clients, acme_
     assert {row["currency"] for row in rows} == {"EUR"}
 
 
+def test_client_detail_pages_and_sorts_its_contracts_table(acme_clients, acme_browser):
+    ana, bruno = acme_clients[0].pk, acme_clients[1].pk
+    html = text(acme_browser.get(f"/clients/{ana}/", {"sort": "amount", "per_page": "10"}))
+    assert re.findall(r'class="col-title"><a href="/admin/data_access/contract/\d+/change/">'
+                      r'([^<]*)<', html) == ["Ana Lima #0", "Ana Lima #1"]  # fmt: skip
+    assert "Showing 1\u20132 of 2 contracts" in html and 'id="sort-amount"' in html
+    # A client parameter cannot show another client's contracts here.
+    fragment = acme_browser.get(f"/clients/{ana}/", {"client": bruno, "sort": "-amount"}, **HTMX)
+    assert "<html" not in text(fragment) and "Bruno" not in text(fragment)
+    assert text(fragment).index("Ana Lima #1") < text(fragment).index("Ana Lima #0")
+    assert fragment["HX-Push-Url"] == f"/clients/{ana}/?client={ana}&sort=-amount"
+    assert acme_browser.get(f"/clients/{ana}/", {"sort": "owner"}).status_code == 400
+    empty = text(acme_browser.get(f"/clients/{acme_clients[2].pk}/"))
+    assert "This client has no contracts yet." in empty
+
+
 def test_contracts_page_filters_sorts_and_fragments(acme_clients, acme_browser):
     response = acme_browser.get("/contracts/", {"min_amount": "100", "sort": "amount"}, **HTMX)
     html = text(response)
     assert response.status_code == 200 and "<html" not in html
-    titles = re.findall(r'class="col-title">([^<]*)<', html)
+    titles = re.findall(
+        r'class="col-title"><a href="/admin/data_access/contract/\d+/change/">([^<]*)<', html
+    )
     assert titles == [
         "Ana Lima #0", "Ana Lima #1", "Bruno Costa #0", "Iris Vega #0", "Émile Roux #0",
         "Fern Silva #0",
@@ -566,3 +584,253 @@ def test_bad_uploads_are_400_with_a_message(acme, data, message):
     response = logged_in(ACME).post("/import/", data)
     assert response.status_code == 400
     assert message in response.content.decode()
+
+
+# --- Contracts page: summary, export, client autocomplete, presets --------------------
+
+
+def test_contracts_summary_is_exact_and_follows_the_filters(acme_clients, acme_browser):
+    page = text(acme_browser.get("/contracts/", {"status": "active"}))
+    assert 'hx-get="/contracts/summary/?status=active"' in page
+    everything = text(acme_browser.get("/contracts/summary/", **HTMX))
+    assert "12 contracts match, totalling 5,083.75 EUR" in everything
+    sweden = text(acme_browser.get("/contracts/summary/", {"min_amount": "10", "max_amount": "20"}))
+    assert "2 contracts match, totalling 30.00 EUR" in sweden
+    assert acme_browser.get("/contracts/summary/", {"min_amount": "x"}).status_code == 400
+
+
+def test_contracts_export_streams_the_filtered_rows(acme_clients, acme_browser):
+    response = acme_browser.get("/contracts/export.csv", {"client": acme_clients[0].pk})
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert [(r["title"], r["client"], r["amount"]) for r in rows] == [
+        ("Ana Lima #1", "Ana Lima", "250.50"), ("Ana Lima #0", "Ana Lima", "100.00"),
+    ]  # fmt: skip
+    assert acme_browser.get("/contracts/export.csv", {"sort": "owner"}).status_code == 400
+
+
+def test_client_name_suggestions_link_to_the_same_filters(acme_clients, acme_browser):
+    html = text(acme_browser.get("/contracts/clients/", {"client_name": "ana", "status": "active"}))
+    ana = acme_clients[0].pk
+    assert f'href="/contracts/?status=active&amp;client={ana}"' in html
+    assert f'data-client-id="{ana}"' in html and "Bruno" not in html
+    assert "No client matches." in text(acme_browser.get("/contracts/clients/?client_name=zzz"))
+    # The chosen client's name fills the box again on the filtered page.
+    assert 'value="Ana Lima"' in text(acme_browser.get("/contracts/", {"client": ana}))
+
+
+def test_a_date_preset_filters_the_contracts(acme_clients, acme_browser):
+    this_month = text(acme_browser.get("/contracts/", {"period": "this_month"}))
+    if datetime.date.today().strftime("%Y-%m") == "2026-01":
+        assert "Ana Lima #0" in this_month
+    else:
+        assert "No contracts match these filters." in this_month
+    january = text(acme_browser.get("/contracts/", {"period": "this_year", "signed_to": "2026-01-31",
+                                                    "signed_from": "2026-01-01"}))  # fmt: skip
+    assert ("Ana Lima #0" in january) == (datetime.date.today().year == 2026)
+    assert acme_browser.get("/contracts/", {"period": "someday"}).status_code == 400
+
+
+def test_new_contract_endpoints_degrade_when_mysql_is_down(acme_clients, acme_browser):
+    with contracts_down():
+        summary = acme_browser.get("/contracts/summary/", **HTMX)
+        export = acme_browser.get("/contracts/export.csv")
+        choices = acme_browser.get("/contracts/clients/", {"client_name": "ana"})
+    assert summary.status_code == 200 and "The total is unavailable right now." in text(summary)
+    assert export.status_code == 503
+    assert choices.status_code == 200 and "Ana Lima" in text(choices)  # PostgreSQL alone
+
+
+def test_new_contract_endpoints_show_only_the_tenants_rows(acme_clients, globex):
+    make_clients(globex, [("Globex Ana", "BR", True, 0, [("5.00", True)])],
+                 email_domain="globex.example")  # fmt: skip
+    globex_browser = logged_in(GLOBEX)
+    assert "1 contracts match, totalling 5.00 BRL" in text(
+        globex_browser.get("/contracts/summary/")
+    )
+    export = b"".join(globex_browser.get("/contracts/export.csv").streaming_content).decode()
+    assert "Globex Ana" in export and "Ana Lima" not in export
+    choices = text(globex_browser.get("/contracts/clients/", {"client_name": "ana"}))
+    assert "Globex Ana" in choices and "Ana Lima" not in choices
+    # An acme client's id on globex: no acme contracts, no acme name.
+    other = text(globex_browser.get("/contracts/", {"client": acme_clients[0].pk}))
+    assert "Ana Lima" not in other and "No contracts match these filters." in other
+
+
+# --- Editing a contract in its row -----------------------------------------------------
+
+
+def ana_contract(acme) -> int:
+    with tenant_context(acme):
+        return Contract.objects.get(title="Ana Lima #0").pk
+
+
+def test_the_contracts_table_offers_edit_to_staff_who_may_change_contracts(acme_clients, acme):
+    contract = ana_contract(acme)
+    html = text(logged_in(ACME).get("/contracts/"))
+    assert f'hx-get="/contracts/{contract}/edit/"' in html
+    with tenant_context(acme):
+        User.objects.create_user(username="reader", password=STAFF_PASSWORD, is_staff=True)
+    reader = logged_in(ACME, "reader")
+    assert "/edit/" not in text(reader.get("/contracts/"))
+    assert reader.get(f"/contracts/{contract}/edit/", **HTMX).status_code == 403
+    assert reader.post(f"/contracts/{contract}/edit/", {"amount": "1"}).status_code == 403
+
+
+def test_a_row_swaps_to_a_form_saves_through_the_services_and_swaps_back(
+    acme_clients, acme, acme_browser
+):
+    contract = ana_contract(acme)
+    form = text(acme_browser.get(f"/contracts/{contract}/edit/", **HTMX))
+    assert form.startswith('<tr class="editing">') and 'value="100.00"' in form
+    assert 'name="signed_on" value="2026-01-05"' in form and "checked" in form
+    saved = acme_browser.post(
+        f"/contracts/{contract}/edit/", {"amount": "150.25", "signed_on": "2026-02-01"}, **HTMX
+    )
+    row = text(saved)
+    assert saved.status_code == 200 and row.startswith("<tr>")
+    assert "150.25 EUR" in row and "2026-02-01" in row and "Inactive" in row
+    # Unchecked: now inactive, so the client's exact totals lose this contract.
+    detail = text(acme_browser.get(f"/clients/{acme_clients[0].pk}/"))
+    assert '<dd id="client-active-total">250.50 EUR</dd>' in detail
+    back = text(acme_browser.get(f"/contracts/{contract}/row/", **HTMX))
+    assert back.startswith("<tr>") and "150.25 EUR" in back
+
+
+@pytest.mark.parametrize(
+    ("data", "field", "message"),
+    [
+        ({"amount": "0", "signed_on": "2026-01-05"}, "amount", "greater than or equal to 0.01"),
+        ({"amount": "abc", "signed_on": "2026-01-05"}, "amount", "Enter a number."),
+        ({"amount": "5", "signed_on": "someday"}, "signed_on", "Enter a valid date."),
+    ],
+)
+def test_invalid_values_come_back_inline_and_change_nothing(
+    acme_clients, acme, acme_browser, data, field, message
+):
+    contract = ana_contract(acme)
+    response = acme_browser.post(f"/contracts/{contract}/edit/", data, **HTMX)
+    html = text(response)
+    assert response.status_code == 400 and html.startswith('<tr class="editing">')
+    assert f'id="edit-{contract}-{field}_error"' in html and message in html
+    assert 'aria-invalid="true"' in html
+    assert "100.00 EUR" in text(acme_browser.get(f"/contracts/{contract}/row/"))
+
+
+def test_another_tenants_contract_is_not_found(acme_clients, acme, globex):
+    contract = ana_contract(acme)
+    globex_browser = logged_in(GLOBEX)
+    for response in (
+        globex_browser.get(f"/contracts/{contract}/edit/", **HTMX),
+        globex_browser.post(
+            f"/contracts/{contract}/edit/", {"amount": "1", "signed_on": "2026-01-01"}
+        ),
+        globex_browser.get(f"/contracts/{contract}/row/", **HTMX),
+    ):
+        assert response.status_code == 404
+    assert "100.00 EUR" in text(logged_in(ACME).get(f"/contracts/{contract}/row/"))
+
+
+def test_editing_with_mysql_down_is_a_503(acme_clients, acme, acme_browser):
+    contract = ana_contract(acme)
+    with contracts_down():
+        responses = [
+            acme_browser.get(f"/contracts/{contract}/edit/", **HTMX),
+            acme_browser.post(
+                f"/contracts/{contract}/edit/", {"amount": "1", "signed_on": "2026-01-01"}
+            ),
+            acme_browser.get(f"/contracts/{contract}/row/", **HTMX),
+        ]
+    assert [response.status_code for response in responses] == [503, 503, 503]
+    assert acme_browser.put(f"/contracts/{contract}/edit/").status_code == 405
+
+
+# --- Bulk actions --------------------------------------------------------------------
+
+
+def contract_ids(acme, **filters) -> list[int]:
+    with tenant_context(acme):
+        return list(Contract.objects.filter(**filters).order_by("pk").values_list("pk", flat=True))
+
+
+def test_bulk_deactivate_asks_with_the_count_then_changes_exactly_those(acme_clients, acme):
+    browser = logged_in(ACME)
+    chosen = contract_ids(acme, title__startswith="Ana Lima")
+    asked = browser.post("/contracts/bulk/", {"action": "deactivate", "ids": chosen}, **HTMX)
+    html = text(asked)
+    assert asked.status_code == 200 and asked["HX-Retarget"] == "#contracts-region"
+    assert "Deactivate 2 contracts?" in html and 'name="confirm_action" value="deactivate"' in html
+    assert all(f'value="{pk}" form="bulk" checked' in html for pk in chosen)
+    assert contract_ids(acme, is_active=False) == []  # nothing yet
+    done = browser.post("/contracts/bulk/", {"confirm_action": "deactivate", "ids": chosen}, **HTMX)
+    assert "2 contracts changed." in text(done)
+    assert contract_ids(acme, is_active=False) == chosen
+    detail = text(browser.get(f"/clients/{acme_clients[0].pk}/"))
+    assert '<dd id="client-active-total">0.00 EUR</dd>' in detail
+
+
+def test_bulk_on_everything_matching_the_filters(acme_clients, acme):
+    browser = logged_in(ACME)
+    params = {"max_amount": "20", "all": "1"}
+    asked = text(browser.post("/contracts/bulk/", params | {"action": "deactivate"}, **HTMX))
+    assert "Deactivate 4 contracts?" in asked  # 0.01, 1.00, 10.00, 20.00
+    done = browser.post("/contracts/bulk/", params | {"confirm_action": "deactivate"})
+    assert done.status_code == 200 and "4 contracts changed." in text(done)  # without JS: a page
+    assert len(contract_ids(acme, is_active=False)) == 4
+    export = browser.post("/contracts/bulk/", params | {"action": "export"})
+    rows = list(csv.DictReader(io.StringIO(b"".join(export.streaming_content).decode())))
+    assert sorted(row["amount"] for row in rows) == ["0.01", "1.00", "10.00", "20.00"]
+    assert {row["active"] for row in rows} == {"no"}
+
+
+def test_bulk_export_of_ticked_rows_needs_no_change_permission(acme_clients, acme):
+    with tenant_context(acme):
+        User.objects.create_user(username="reader", password=STAFF_PASSWORD, is_staff=True)
+    reader = logged_in(ACME, "reader")
+    chosen = contract_ids(acme, title="Bruno Costa #0")
+    export = reader.post("/contracts/bulk/", {"action": "export", "ids": chosen})
+    assert b"Bruno Costa #0" in b"".join(export.streaming_content)
+    assert (
+        reader.post("/contracts/bulk/", {"action": "deactivate", "ids": chosen}).status_code == 403
+    )
+    assert "Deactivate" not in text(reader.get("/contracts/"))
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"action": "deactivate"},  # nothing selected
+        {"ids": ["1"]},  # no action
+        {"action": "explode", "ids": ["1"]},
+        {"action": "deactivate", "ids": ["x"]},
+        {"action": "deactivate", "ids": [str(n) for n in range(1, 102)]},
+        {"action": "deactivate", "all": "1", "min_amount": "-3"},
+    ],
+)
+def test_bad_bulk_requests_are_a_400(acme_clients, acme_browser, data):
+    assert acme_browser.post("/contracts/bulk/", data).status_code == 400
+
+
+def test_bulk_actions_never_reach_another_tenants_contracts(acme_clients, acme, globex):
+    acme_ids = contract_ids(acme)
+    globex_browser = logged_in(GLOBEX)
+    for action in ("deactivate", "export"):
+        data = {"confirm_action" if action != "export" else "action": action, "ids": acme_ids}
+        assert globex_browser.post("/contracts/bulk/", data).status_code == 404
+    everything = globex_browser.post(
+        "/contracts/bulk/", {"all": "1", "confirm_action": "deactivate"}
+    )
+    assert "0 contracts changed." in text(everything)
+    assert contract_ids(acme, is_active=False) == []
+
+
+def test_bulk_actions_with_mysql_down_are_a_503(acme_clients, acme, acme_browser):
+    chosen = contract_ids(acme)[:2]
+    with contracts_down():
+        for data in (
+            {"action": "deactivate", "ids": chosen},
+            {"confirm_action": "deactivate", "all": "1"},
+            {"action": "export", "all": "1"},
+        ):
+            assert acme_browser.post("/contracts/bulk/", data).status_code == 503
+    assert acme_browser.get("/contracts/bulk/").status_code == 405

@@ -145,3 +145,46 @@ def test_result_page_is_a_django_page_with_a_known_count():
     assert (page.paginator.num_pages, page.start_index(), page.end_index()) == (3, 51, 52)
     assert page.has_previous() and not page.has_next()
     assert list(page.paginator.get_elided_page_range(3, on_each_side=1, on_ends=1)) == [1, 2, 3]
+
+
+@pytest.mark.parametrize(
+    ("period", "today", "expected"),
+    [
+        ("this_month", (2026, 2, 10), ((2026, 2, 1), (2026, 2, 28))),
+        ("last_month", (2026, 1, 31), ((2025, 12, 1), (2025, 12, 31))),
+        ("last_month", (2024, 3, 1), ((2024, 2, 1), (2024, 2, 29))),
+        ("last_12_months", (2026, 3, 15), ((2025, 4, 1), (2026, 3, 31))),
+        ("this_year", (2026, 12, 31), ((2026, 1, 1), (2026, 12, 31))),
+    ],
+)
+def test_periods_are_whole_calendar_months_and_years(period, today, expected):
+    query = ContractQuery.parse({"period": period})
+    low, high = query.signed_range(today=datetime.date(*today))
+    assert (low, high) == (datetime.date(*expected[0]), datetime.date(*expected[1]))
+    assert query.to_params() == {"period": period}
+
+
+def test_a_period_intersects_the_explicit_range():
+    query = ContractQuery.parse({"period": "this_year", "signed_from": "2025-06-01",
+                                 "signed_to": "2026-03-01"})  # fmt: skip
+    assert query.signed_range(today=datetime.date(2026, 5, 5)) == (
+        datetime.date(2026, 1, 1), datetime.date(2026, 3, 1),
+    )  # fmt: skip
+    with pytest.raises(InvalidQuery):
+        ContractQuery.parse({"period": "next_week"})
+
+
+def test_created_bounds_are_whole_days_as_instants_in_the_time_zone():
+    query = ClientQuery.parse({"created": "last_month", "created_to": "2026-02-10"})
+    low, before = query.created_bounds(today=datetime.date(2026, 3, 5))
+    assert (low, before) == (
+        datetime.datetime(2026, 2, 1, tzinfo=datetime.UTC),
+        datetime.datetime(2026, 2, 11, tzinfo=datetime.UTC),
+    )
+    assert ClientQuery().created_bounds(today=datetime.date(2026, 3, 5)) == (None, None)
+    assert query.has_client_filters and query.to_params() == {
+        "created": "last_month", "created_to": "2026-02-10",
+    }  # fmt: skip
+    with pytest.raises(InvalidQuery) as error:
+        ClientQuery.parse({"created_from": "2026-02-02", "created_to": "2026-02-01"})
+    assert set(error.value.errors) == {"created_to"}

@@ -10,11 +10,12 @@ from hypothesis import strategies as st
 
 from conftest import BOTH_DATABASES
 from data_access import bulk_load, services
+from data_access.boundary import ContractsUnavailable
 from data_access.models import Client, ClientTotals, Contract
 from data_access.querying import ClientQuery
 from data_access.selectors import panels
 from data_access.selectors.clients import client_page
-from tests.helpers import TODAY
+from tests.helpers import TODAY, contracts_down, make_book
 from tests.oracle import (
     PanelOracle,
     kept_totals,
@@ -247,3 +248,35 @@ def test_the_services_refuse_every_bad_row_before_writing(in_acme, two_clients):
     assert set(rejected.value.row_errors) == {1}
     assert {"title", "amount"} <= set(rejected.value.row_errors[1])
     assert not Contract.objects.exists()
+
+
+# --- Bulk activate / deactivate ---------------------------------------------------------
+
+
+def test_bulk_changes_go_row_by_row_in_batches_and_keep_totals_exact(acme, globex):
+    book = make_book(acme, seed=12, clients=6, contracts=40)
+    other = make_book(globex, seed=13, clients=2, contracts=5)
+    with tenant_context(acme):
+        active = list(Contract.objects.filter(is_active=True).values_list("pk", flat=True))
+    with tenant_context(globex):
+        foreign = list(Contract.objects.values_list("pk", flat=True))  # skipped
+    changed = services.set_contracts_active(
+        contract_ids=active + foreign, is_active=False, tenant=acme, batch=3
+    )
+    assert changed == len(active)
+    assert kept_totals(acme) == totals_from_contracts(acme) == {}
+    assert kept_totals(globex) == totals_from_contracts(globex) != {}
+    # Again: nothing left to change.
+    assert services.set_contracts_active(contract_ids=active, is_active=False, tenant=acme) == 0
+    assert services.set_contracts_active(contract_ids=active[:5], is_active=True, tenant=acme) == 5
+    assert kept_totals(acme) == totals_from_contracts(acme)
+    assert len(book.contracts) == 40 and len(other.contracts) == 5
+
+
+def test_a_bulk_change_with_mysql_down_raises_and_changes_nothing(acme):
+    make_book(acme, seed=14, clients=2, contracts=4)
+    with tenant_context(acme):
+        ids = list(Contract.objects.values_list("pk", flat=True))
+    with contracts_down(), pytest.raises(ContractsUnavailable):
+        services.set_contracts_active(contract_ids=ids, is_active=False, tenant=acme)
+    assert kept_totals(acme) == totals_from_contracts(acme)

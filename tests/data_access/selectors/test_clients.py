@@ -16,6 +16,7 @@ from data_access.querying import CLIENT_COLUMNS, ClientQuery
 from data_access.selectors import aggregates
 from data_access.selectors import clients as clients_selector
 from data_access.selectors.clients import WALK_ROUNDS, client_page, client_rows
+from tests.helpers import make_clients
 from tests.oracle import oracle
 
 pytestmark = pytest.mark.django_db(databases=BOTH_DATABASES)
@@ -232,6 +233,8 @@ def test_unicode_search_is_case_insensitive(acme, book):
         ClientQuery(country="CL", sort="-total"),
         ClientQuery(active=False, sort="contracts"),
         ClientQuery(max_total=Decimal("0"), sort="-created"),
+        ClientQuery(created_from=datetime.date.today(), sort="-total"),
+        ClientQuery(created_to=datetime.date.today() - datetime.timedelta(days=1)),
     ],
 )
 def test_filters_match_the_oracle(acme, book, query):
@@ -345,3 +348,21 @@ def test_deep_pages_read_ids_first_and_match_the_oracle(acme, book, monkeypatch,
     monkeypatch.setattr(clients_selector, "DEEP_OFFSET", 0)
     for page in (1, 2, 3):
         assert_matches_oracle(acme, ClientQuery(sort=sort, page=page, page_size=2))
+
+
+def test_created_ranges_are_whole_days_and_periods_narrow_them(acme):
+    day = 24 * 60
+    make_clients(acme, [("First", "CL", True, 0, []), ("Second", "CL", True, day, []),
+                        ("Later", "CL", True, 40 * day, [])])  # fmt: skip
+
+    def names(**filters) -> list[str]:
+        page = client_page(ClientQuery(sort="created", **filters), tenant=acme)
+        return [row.name for row in page.rows]
+
+    assert names(created_from=datetime.date(2025, 3, 2)) == ["Second", "Later"]
+    assert names(created_to=datetime.date(2025, 3, 2)) == ["First", "Second"]
+    assert names(created_from=datetime.date(2025, 3, 2), created_to=datetime.date(2025, 3, 2)) == [
+        "Second"
+    ]
+    # BASE_TIME is long past: no client of these was created this month.
+    assert names(created="this_month") == []

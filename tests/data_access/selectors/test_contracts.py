@@ -11,7 +11,14 @@ from data_access import services
 from data_access.boundary import ContractsUnavailable
 from data_access.models import Client, Contract
 from data_access.querying import ContractQuery, InvalidQuery
-from data_access.selectors.contracts import contract_page
+from data_access.selectors import contracts as contract_selectors
+from data_access.selectors.contracts import (
+    client_choices,
+    contract_page,
+    contract_rows,
+    contract_summary,
+    filtered_contracts,
+)
 from tests.helpers import contracts_down
 
 pytestmark = pytest.mark.django_db(databases=BOTH_DATABASES)
@@ -117,3 +124,107 @@ def test_mysql_down_is_contracts_unavailable(acme, contracts):
     with contracts_down(), pytest.raises(ContractsUnavailable):
         contract_page(ContractQuery(), tenant=acme)
     assert contract_page(ContractQuery(), tenant=acme).paginator.count == 5
+
+
+# --- Date presets -------------------------------------------------------------------
+
+
+def test_a_period_narrows_the_signing_dates(acme, contracts):
+    today = datetime.date(2026, 3, 20)
+    query = ContractQuery.parse({"period": "last_month"})
+    with tenant_context(acme):
+        found = filtered_contracts(query, today=today).order_by("title")
+        assert [c.title for c in found] == ["B1"]
+        query = ContractQuery.parse({"period": "this_year", "signed_to": "2026-02-28"})
+        found = filtered_contracts(query, today=today).order_by("title")
+        assert [c.title for c in found] == ["A1", "B1"]
+
+
+# --- Count, estimate and sum ----------------------------------------------------------
+
+
+def test_past_the_count_limit_the_count_is_a_labelled_lower_bound(acme, contracts, monkeypatch):
+    monkeypatch.setattr(contract_selectors, "COUNT_LIMIT", 2)
+    first = contract_page(ContractQuery(page_size=2), tenant=acme)
+    assert not first.count_is_exact and first.has_next()
+    assert [row.title for row in first.rows] == ["C1", "A2"]
+    last = contract_page(ContractQuery(page_size=2, page=3), tenant=acme)
+    assert [row.title for row in last.rows] == ["B2"] and not last.has_next()
+    narrow = contract_page(ContractQuery(status=False), tenant=acme)
+    assert narrow.count_is_exact and narrow.paginator.count == 1
+
+
+def test_the_summary_counts_and_sums_every_match_exactly(acme, globex, contracts):
+    summary = contract_summary(ContractQuery(), tenant=acme)
+    assert (summary.count, summary.total) == (5, Decimal("1749.99"))
+    active = contract_summary(ContractQuery(status=True, min_amount=Decimal(100)), tenant=acme)
+    assert (active.count, active.total) == (3, Decimal("1399.99"))
+    assert contract_summary(ContractQuery(), tenant=globex).total == Decimal("0.00")
+    with contracts_down(), pytest.raises(ContractsUnavailable):
+        contract_summary(ContractQuery(), tenant=acme)
+
+
+# --- Export rows ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("sort", [sign + key for key in ("title", "client", "amount",
+                                                         "signed", "status") for sign in "-+"])  # fmt: skip
+def test_export_batches_follow_the_page_order_with_ties(acme, contracts, sort):
+    query = ContractQuery.parse({"sort": sort.lstrip("+"), "per_page": "100"})
+    expected = [row.id for row in contract_page(query, tenant=acme).rows]
+    assert [row.id for row in contract_rows(query, tenant=acme, batch=2)] == expected
+
+
+def test_export_rows_are_the_tenants_and_fail_at_once_when_mysql_is_down(acme, globex, contracts):
+    assert list(contract_rows(ContractQuery(), tenant=globex)) == []
+    assert {row.client_name for row in contract_rows(ContractQuery(), tenant=acme)} == {
+        "Ana", "Bruno", "Carla",
+    }  # fmt: skip
+    with contracts_down(), pytest.raises(ContractsUnavailable):
+        contract_rows(ContractQuery(), tenant=acme)
+
+
+# --- Client autocomplete --------------------------------------------------------------
+
+
+def test_client_choices_put_name_prefixes_first_and_stay_in_the_tenant(acme, globex, contracts):
+    with tenant_context(acme):
+        Client.objects.create(name="Mariana", email="m@example.com", country="CL")
+        Client.objects.create(name="Zed", email="ana.z@example.com", country="CL")
+    with tenant_context(globex):
+        Client.objects.create(name="Anabel", email="anabel@example.com", country="BR")
+    names = [choice.name for choice in client_choices("ana", tenant=acme)]
+    assert names == ["Ana", "Mariana", "Zed"]
+    assert [c.name for c in client_choices("ana", limit=1, tenant=acme)] == ["Ana"]
+    assert client_choices("  ", tenant=acme) == []
+    assert [c.name for c in client_choices("ANA", tenant=globex)] == ["Anabel"]
+
+
+def test_client_totals_count_every_active_contract_of_the_client(acme, globex, contracts):
+    ana = contracts["A1"].client_id
+    totals = contract_selectors.client_contract_totals(client_id=ana, tenant=acme)
+    assert (totals.active_count, totals.active_total) == (1, Decimal("100.00"))
+    other = contract_selectors.client_contract_totals(client_id=ana, tenant=globex)
+    assert (other.active_count, other.active_total) == (0, Decimal("0.00"))
+
+
+# --- Selections for bulk actions --------------------------------------------------------
+
+
+def test_matching_ids_come_in_keyset_batches_even_while_rows_change(acme, globex, contracts):
+    query = ContractQuery(status=True)
+    seen = []
+    for contract_id in contract_selectors.matching_contract_ids(query, tenant=acme, batch=2):
+        seen.append(contract_id)
+        # Deactivating as we go must neither skip nor repeat the rows still ahead.
+        services.update_contract(contract_id=contract_id, is_active=False, tenant=acme)
+    expected = sorted(contracts[t].pk for t in ("A1", "B1", "B2", "C1"))
+    assert seen == expected
+    assert list(contract_selectors.matching_contract_ids(ContractQuery(), tenant=globex)) == []
+
+
+def test_rows_by_id_keep_only_the_tenants(acme, globex, contracts):
+    ids = [contracts["C1"].pk, contracts["A1"].pk, 10**12]
+    rows = contract_selectors.contract_rows_by_id(ids, tenant=acme)
+    assert [row.title for row in rows] == ["A1", "C1"] and rows[1].client_name == "Carla"
+    assert contract_selectors.contract_rows_by_id(ids, tenant=globex) == []
