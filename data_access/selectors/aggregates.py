@@ -238,6 +238,20 @@ def client_cents_in_range(*, tenant: Tenant, bounds: CentsRange, limit: int) -> 
 
 
 @contracts_database()
+def client_cents_within(*, tenant: Tenant, client_ids: list[int], bounds: CentsRange) -> Cents:
+    """ClientTotals rows, zero rows included, of these clients (past MAX_IN_LIST ids,
+    of the whole tenant) whose total lies within `bounds`."""
+    if not client_ids:
+        return {}
+    ids = None if len(client_ids) > MAX_IN_LIST else client_ids
+    rows = in_range(totals_of(tenant, ids, zeros=True), bounds).annotate(cents=CENTS)
+    return {
+        client_id: (n, cents)
+        for client_id, n, cents in rows.values_list("client_id", "active_contracts", "cents")
+    }
+
+
+@contracts_database()
 def zero_row_ids(*, tenant: Tenant) -> set[int]:
     """Client ids of the tenant's zero ClientTotals rows (check_integrity; O(tenant))."""
     return set(

@@ -17,9 +17,11 @@ whatever the page size or the data size:
    without contracts last when descending, first when ascending, by id; with
    the zero rows incomplete, those clients' ids are read from PostgreSQL.
 3. Aggregate filters, zero rows complete: every aggregate filter is one range
-   of totals. Sorted by an aggregate without client filters, the page is a walk
-   of that range and the count an index-only count of it; otherwise, when the
-   range holds at most SMALL_MATCH clients, PostgreSQL filters and orders them.
+   of totals, and its size an index-only count. Without client filters that is
+   the count, and the page is a walk of the range (aggregate sort) or of
+   PostgreSQL's order in at most WALK_ROUNDS batches checked against the range
+   (client-column sort). A range of at most SMALL_MATCH clients is filtered,
+   counted and ordered by PostgreSQL, whatever the filters.
 4. Everything else: PostgreSQL gives the matching ids (ordered, for a
    client-column sort), MySQL their totals in integer cents, joined, filtered
    and sorted in memory; PostgreSQL loads the page's rows.
@@ -53,6 +55,7 @@ from data_access.selectors.aggregates import (
     client_cents,
     client_cents_in_order,
     client_cents_in_range,
+    client_cents_within,
     client_ids_by_total,
     counted_totals,
     id_in,
@@ -65,6 +68,10 @@ CLIENT_FIELDS = ("id", "name", "email", "country", "is_active", "created_at")
 EXPORT_BATCH = 2_000
 WALK_ROUNDS = 4
 WALK_GROWTH = 8
+# A walk's first batch: WALK_AHEAD times the rows up to the page's end, at least
+# WALK_FIRST_BATCH.
+WALK_AHEAD = 4
+WALK_FIRST_BATCH = 500
 # Up to this many clients passing the client filters, join rather than walk.
 SMALL_MATCH = 5_000
 # From this offset on, a client-column page is read as ids first, then rows.
@@ -208,7 +215,7 @@ def _walk_matching_totals(
         rows = in_order(start, stop)
         return rows, len(rows) < stop - start
     matched: list[tuple[int, int, int]] = []
-    scanned, batch = 0, max(4 * stop, 500)
+    scanned, batch = 0, max(WALK_AHEAD * stop, WALK_FIRST_BATCH)
     for round_number in range(WALK_ROUNDS):
         last = round_number == WALK_ROUNDS - 1
         rows = in_order(scanned, None if last else scanned + batch)
@@ -304,8 +311,8 @@ def _page_by_totals_range(query: ClientQuery, tenant: Tenant) -> ClientPage | No
     if bounds is None:
         return ClientPage([], query=query, count=0)
     start, stop = query.offset, query.offset + query.page_size
-    if query.sorts_by_aggregate and not query.has_client_filters:
-        count = counted_totals(tenant=tenant, bounds=bounds)
+    in_range = counted_totals(tenant=tenant, bounds=bounds)
+    if not query.has_client_filters and query.sorts_by_aggregate:
         page_totals = client_cents_in_order(
             tenant=tenant,
             field=query.column.field.name,
@@ -317,10 +324,13 @@ def _page_by_totals_range(query: ClientQuery, tenant: Tenant) -> ClientPage | No
         )
         ids = [row[0] for row in page_totals]
         totals: Cents = {client_id: (n, cents) for client_id, n, cents in page_totals}
-        return ClientPage(_rows(ids, _clients_by_id(ids), totals), query=query, count=count)
-    totals = client_cents_in_range(tenant=tenant, bounds=bounds, limit=SMALL_MATCH + 1)
-    if len(totals) > SMALL_MATCH:
-        return None
+        return ClientPage(_rows(ids, _clients_by_id(ids), totals), query=query, count=in_range)
+    if in_range > SMALL_MATCH:
+        if query.has_client_filters:
+            return None  # the count is an intersection of the two databases
+        ids, totals = _walk_client_order(query, tenant, bounds=bounds, start=start, stop=stop)
+        return ClientPage(_rows(ids, _clients_by_id(ids), totals), query=query, count=in_range)
+    totals = client_cents_in_range(tenant=tenant, bounds=bounds, limit=SMALL_MATCH)
     clients = filtered_clients(query).filter(id_in(list(totals)))
     if query.sorts_by_aggregate:
         matching = list(clients.values_list("id", flat=True))
@@ -330,6 +340,29 @@ def _page_by_totals_range(query: ClientQuery, tenant: Tenant) -> ClientPage | No
         count = clients.count()
         ids = list(_ordered(clients, query).values_list("id", flat=True)[start:stop])
     return ClientPage(_rows(ids, _clients_by_id(ids), totals), query=query, count=count)
+
+
+def _walk_client_order(
+    query: ClientQuery, tenant: Tenant, *, bounds: CentsRange, start: int, stop: int
+) -> tuple[list[int], Cents]:
+    """Ids `start:stop` of the clients in the query's client-column order whose total
+    lies within `bounds`, with their totals: PostgreSQL's order index read in at
+    most WALK_ROUNDS growing batches, each checked against MySQL's range."""
+    ordered = _ordered(filtered_clients(query), query).values_list("id", flat=True)
+    matched: list[int] = []
+    totals: Cents = {}
+    scanned, batch = 0, max(WALK_AHEAD * stop, WALK_FIRST_BATCH)
+    for round_number in range(WALK_ROUNDS):
+        last = round_number == WALK_ROUNDS - 1
+        ids = list(ordered[scanned:] if last else ordered[scanned : scanned + batch])
+        scanned += len(ids)
+        found = client_cents_within(tenant=tenant, client_ids=ids, bounds=bounds)
+        totals.update(found)
+        matched += [client_id for client_id in ids if client_id in found]
+        if len(matched) >= stop or last or len(ids) < batch:
+            break
+        batch *= WALK_GROWTH
+    return matched[start:stop], totals
 
 
 def _aggregate_key(query: ClientQuery, totals: Cents) -> Callable[[int], tuple[int, int]]:

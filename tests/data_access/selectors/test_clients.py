@@ -158,6 +158,12 @@ def test_client_page_equals_the_brute_force_oracle(
                     mock.patch.object(aggregates, "MAX_IN_LIST", 0),
                 ):
                     assert_matches_oracle(acme, query)
+                with (
+                    mock.patch.object(clients_selector, "SMALL_MATCH", 0),
+                    mock.patch.object(clients_selector, "WALK_FIRST_BATCH", 1),
+                    mock.patch.object(clients_selector, "WALK_AHEAD", 0),
+                ):
+                    assert_matches_oracle(acme, query)
         transaction.set_rollback(True, using="mysql")
         transaction.set_rollback(True)
 
@@ -281,6 +287,13 @@ def test_zero_rows_answer_every_sort_and_aggregate_filter_like_the_oracle(
                 mock.patch.object(aggregates, "MAX_IN_LIST", 0),
             ):
                 assert_matches_oracle(acme, query)
+            # Walks of several rounds: batches of 1, then 8, 64 and the rest.
+            with (
+                mock.patch.object(clients_selector, "SMALL_MATCH", 0),
+                mock.patch.object(clients_selector, "WALK_FIRST_BATCH", 1),
+                mock.patch.object(clients_selector, "WALK_AHEAD", 0),
+            ):
+                assert_matches_oracle(acme, query.with_changes(page_size=1))
 
 
 def test_clients_written_outside_the_services_fall_back_and_stay_exact(acme, book):
@@ -351,7 +364,9 @@ def _count_queries(tenant, query: ClientQuery) -> tuple[int, int, list[str]]:
 
 
 # (query, (PostgreSQL, MySQL) queries without zero rows, the same with them). Every
-# aggregate plan first reads TotalsCoverage (one PostgreSQL query).
+# aggregate plan first reads TotalsCoverage (one PostgreSQL query). With zero rows,
+# each query runs with SMALL_MATCH 0 (walks) and 400 (ranges read whole): the bound
+# holds for both.
 BOUNDS = [
     (ClientQuery(), (2, 1), (2, 1)),  # count, page; totals of the page
     # Without: coverage, count, ids without contracts, rows; the index slice, ids with
@@ -370,9 +385,12 @@ BOUNDS = [
         (WALK_ROUNDS + 3, WALK_ROUNDS),
     ),
     # Without: coverage, ids, rows; ids passing (or failing) the filter, the page's
-    # totals. With: coverage, count, page ids, rows; the range (at most SMALL_MATCH).
-    (ClientQuery(min_total=Decimal("1"), sort="name"), (3, 2), (4, 1)),
-    (ClientQuery(search="a", has_contracts=False, sort="created"), (3, 2), (4, 1)),
+    # totals. With: coverage, up to WALK_ROUNDS batches of PostgreSQL's order, rows;
+    # the range's count, a check of each batch (or: count, page ids; the range).
+    (ClientQuery(min_total=Decimal("1"), sort="name"), (3, 2), (WALK_ROUNDS + 2, WALK_ROUNDS + 1)),
+    # With: coverage, count, page ids, rows; the range's count, the range (or the
+    # join below, when the range is wider than SMALL_MATCH).
+    (ClientQuery(search="a", has_contracts=False, sort="created"), (3, 2), (4, 3)),
     # With: coverage, rows; the range's count and its page.
     (ClientQuery(max_total=Decimal("6"), sort="-total"), (3, 1), (2, 2)),
     (ClientQuery(has_contracts=False, sort="total"), (3, 1), (2, 2)),
@@ -384,22 +402,26 @@ BOUNDS = [
 def test_query_count_is_bounded_whatever_the_page_and_data_size(
     acme, query, without, with_zero_rows, zero_rows, monkeypatch
 ):
-    # Walk even on small data; but a range of up to 400 totals is joined.
-    monkeypatch.setattr(clients_selector, "SMALL_MATCH", 400 if zero_rows else 0)
     counts = set()
-    for n_clients, page_size, page in ((4, 2, 1), (60, 25, 1), (60, 50, 1), (300, 10, 20)):
-        with transaction.atomic(), transaction.atomic(using="mysql"):
-            load(
-                acme,
-                [(f"Client {i}", "CL" if i % 2 else "BR", True, i % 3) for i in range(n_clients)],
-                [(i, Decimal("5.00"), i % 4 != 0) for i in range(n_clients * 2)],
-            )
-            if zero_rows:
-                complete_zero_rows(acme)
-            pg, my, _ = _count_queries(acme, query.with_changes(page_size=page_size, page=page))
-            counts.add((pg, my))
-            transaction.set_rollback(True, using="mysql")
-            transaction.set_rollback(True)
+    for small_match in (0, 400) if zero_rows else (0,):  # 0: walk even on small data
+        monkeypatch.setattr(clients_selector, "SMALL_MATCH", small_match)
+        for n_clients, page_size, page in ((4, 2, 1), (60, 25, 1), (60, 50, 1), (300, 10, 20)):
+            with transaction.atomic(), transaction.atomic(using="mysql"):
+                load(
+                    acme,
+                    [
+                        (f"Client {i}", "CL" if i % 2 else "BR", True, i % 3)
+                        for i in range(n_clients)
+                    ],
+                    [(i, Decimal("5.00"), i % 4 != 0) for i in range(n_clients * 2)],
+                )
+                if zero_rows:
+                    complete_zero_rows(acme)
+                query_page = query.with_changes(page_size=page_size, page=page)
+                pg, my, _ = _count_queries(acme, query_page)
+                counts.add((pg, my))
+                transaction.set_rollback(True, using="mysql")
+                transaction.set_rollback(True)
     max_postgres, max_mysql = with_zero_rows if zero_rows else without
     assert max(pg for pg, _ in counts) <= max_postgres, counts
     assert max(my for _, my in counts) <= max_mysql, counts
