@@ -1,7 +1,9 @@
 """Bulk writes for seeding large tenants: PostgreSQL COPY for clients, MySQL
-LOAD DATA for contracts, then ClientTotals and the rollups rebuilt from the
-contracts, so they are exact when loading ends. ClientCount follows the COPY by
-its trigger. `rebuild_rollups` (check_integrity --repair) rebuilds them all."""
+LOAD DATA for contracts, then ClientTotals (a zero row for every client without
+active contracts) and the rollups rebuilt from the contracts, so they are exact
+when loading ends. ClientCount follows the COPY by its trigger. `rebuild_rollups`
+(check_integrity --repair) rebuilds them all. Both rebuild while the clients
+table is locked against writers, then mark TotalsCoverage complete."""
 
 import os
 from collections.abc import Callable, Iterable, Iterator
@@ -19,10 +21,13 @@ from data_access.models import (
     Contract,
     MonthTotals,
     SegmentTotals,
+    TotalsCoverage,
 )
 from data_access.sharding import spider
 from tenancy.models import Tenant
 
+# Zero ClientTotals rows per INSERT statement when rebuilding.
+ZERO_ROWS_BATCH = 5_000
 CLIENT_COLUMNS = ("id", "name", "email", "country", "is_active", "created_at")
 # Columns of each tab-separated contract line; tenant_id is set by the loader.
 CONTRACT_COLUMNS = ("client_id", "title", "amount", "signed_on", "is_active")
@@ -81,7 +86,9 @@ def _rebuild_contract_rollups(
         [tenant.pk],
     )
     sums: dict[tuple[str, bool], list] = {}
+    zero_ids = set(segments)
     for client_id, count, amount in cursor.fetchall():
+        zero_ids.discard(client_id)
         if (segment := segments.get(client_id)) is not None:
             row = sums.setdefault(segment, [0, 0])
             row[0] += count
@@ -96,6 +103,26 @@ def _rebuild_contract_rollups(
                 for (country, active), (count, amount) in sorted(sums.items())
             ],
         )
+    # Clients without active contracts, in primary-key order.
+    ordered = sorted(zero_ids)
+    for start in range(0, len(ordered), ZERO_ROWS_BATCH):
+        batch = ordered[start : start + ZERO_ROWS_BATCH]
+        cursor.execute(
+            f"INSERT INTO {totals} (tenant_id, client_id, active_contracts, active_amount) "
+            f"VALUES {', '.join(['(%s, %s, 0, 0)'] * len(batch))}",
+            [value for client_id in batch for value in (tenant.pk, client_id)],
+        )
+
+
+def _lock_clients() -> None:
+    """EXCLUSIVE: reads go on, every writer of the clients table waits (services
+    and ORM alike) until the caller's transaction ends."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"LOCK TABLE {Client._meta.db_table} IN EXCLUSIVE MODE")
+
+
+def _mark_zero_rows_complete() -> None:
+    TotalsCoverage.objects.update_or_create(id=1, defaults={"complete": True})
 
 
 def rebuild_rollups(*, tenant: Tenant) -> None:
@@ -106,8 +133,8 @@ def rebuild_rollups(*, tenant: Tenant) -> None:
     reading the base rows and storing their sums."""
     mysql = settings.CONTRACTS_DATABASE
     with schema_context(tenant.schema_name), transaction.atomic():
+        _lock_clients()
         with connection.cursor() as cursor:
-            cursor.execute(f"LOCK TABLE {Client._meta.db_table} IN EXCLUSIVE MODE")
             cursor.execute(f"DELETE FROM {ClientCount._meta.db_table}")
             cursor.execute(
                 f"INSERT INTO {ClientCount._meta.db_table} (country, is_active, clients) "
@@ -121,6 +148,7 @@ def rebuild_rollups(*, tenant: Tenant) -> None:
             connections[mysql].cursor() as cursor,
         ):
             _rebuild_contract_rollups(cursor, tenant=tenant, segments=segments)
+        _mark_zero_rows_complete()
 
 
 def copy_clients(*, tenant: Tenant, rows: Iterable[tuple], last_id: int) -> None:
@@ -149,8 +177,6 @@ def contract_loader(*, tenant: Tenant) -> Iterator[Callable[[str], None]]:
     the contracts database is sharded, it is a connection to the tenant's shard.
     """
     contracts, totals = Contract._meta.db_table, ClientTotals._meta.db_table
-    with schema_context(tenant.schema_name):
-        segments = _client_segments()
     with spider.loading_connection(
         connections[settings.CONTRACTS_DATABASE],
         tenant_id=tenant.pk,
@@ -171,7 +197,11 @@ def contract_loader(*, tenant: Tenant) -> Iterator[Callable[[str], None]]:
 
         yield load
         cursor = mysql.cursor()
-        _rebuild_contract_rollups(cursor, tenant=tenant, segments=segments)
-        mysql.commit()
+        with schema_context(tenant.schema_name), transaction.atomic():
+            _lock_clients()
+            segments = _client_segments()
+            _rebuild_contract_rollups(cursor, tenant=tenant, segments=segments)
+            mysql.commit()
+            _mark_zero_rows_complete()
         cursor.execute(f"ANALYZE TABLE {contracts}, {totals}")
         cursor.fetchall()

@@ -106,8 +106,13 @@ class Contract(models.Model):
 class ClientTotals(models.Model):
     """Per-client aggregates of active contracts, kept exact by data_access.services.
 
-    A row exists only while the client has at least one active contract, and
-    is written in the same MySQL transaction as the contract that changes it.
+    Every client has a row, zero (no active contract) included, so the
+    (tenant, total, client) index walks every client in the table's order:
+    create_client and seeding write the zero row, delete_client removes it,
+    and a contract write changes it in the same MySQL transaction as the
+    contract. Clients written outside the services (ORM, COPY) have none until
+    check_integrity --repair; TotalsCoverage says whether the rows are complete.
+    Contract amounts are positive, so a row has contracts iff its amount is.
     """
 
     pk = models.CompositePrimaryKey("tenant_id", "client_id")
@@ -148,6 +153,26 @@ class ClientCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.country}/{self.is_active}: {self.clients}"
+
+
+class TotalsCoverage(models.Model):
+    """Whether every client of the tenant has its ClientTotals row (one row, id 1,
+    in the tenant's PostgreSQL schema).
+
+    A statement-level trigger (migration 0007) clears `complete` whenever clients
+    are inserted, deleted or truncated by anything but the services, which
+    write the zero rows themselves; rebuilding the rollups sets it again. While
+    it is clear, the client table reads every id for the orders the zero rows
+    would bound, and stays exact."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    complete = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=models.Q(id=1), name="totals_coverage_one")]
+
+    def __str__(self) -> str:
+        return f"complete={self.complete}"
 
 
 class SegmentTotals(models.Model):

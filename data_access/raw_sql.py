@@ -85,7 +85,7 @@ def client_cents(*, tenant: Tenant, client_ids: ClientIds = None) -> Cents:
     where, params = _in_list("client_id", ids)
     rows = _mysql_rows(
         f"SELECT client_id, active_contracts, CAST(active_amount * 100 AS SIGNED) "
-        f"FROM {TOTALS_TABLE} WHERE tenant_id = %s{where}",
+        f"FROM {TOTALS_TABLE} WHERE tenant_id = %s AND active_amount > 0{where}",
         [tenant.pk, *params],
     )
     return {client_id: (n, cents) for client_id, n, cents in rows}
@@ -98,7 +98,7 @@ def active_totals(*, tenant: Tenant, client_ids: ClientIds = None) -> tuple[int,
     where, params = _in_list("client_id", ids)
     [(clients, contracts, amount)] = _mysql_rows(
         f"SELECT COUNT(*), COALESCE(SUM(active_contracts), 0), COALESCE(SUM(active_amount), 0) "
-        f"FROM {TOTALS_TABLE} WHERE tenant_id = %s{where}",
+        f"FROM {TOTALS_TABLE} WHERE tenant_id = %s AND active_amount > 0{where}",
         [tenant.pk, *params],
     )
     return clients, int(contracts), amount

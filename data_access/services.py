@@ -6,7 +6,11 @@ Rules:
 - ClientTotals, the rollups (SegmentTotals, MonthTotals) and the audit trail
   (data_access.audit) change in the same MySQL transaction as the contract, or
   as the client's country or active flag; ClientCount (PostgreSQL) is kept by
-  triggers on the clients table.
+  triggers on the clients table;
+- every client has a ClientTotals row, zero while it has no active contract:
+  create_client and create_clients write it, delete_client removes it, and the
+  clients they write do not clear TotalsCoverage (a trigger clears it for every
+  other writer).
 
 MySQL failures surface as ContractsUnavailable (data_access.boundary), with
 nothing written.
@@ -18,21 +22,22 @@ cannot be added to a client that is being deleted.
 import datetime
 import itertools
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from decimal import Decimal
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import connections, transaction
+from django.db import connection, connections, transaction
 from django.db.models import F, Model, QuerySet
 from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 from django_tenants.utils import tenant_context
 
 from data_access.audit import Kind, record_contracts
-from data_access.boundary import contracts_database
+from data_access.boundary import ContractsUnavailable, contracts_database
 from data_access.models import (
     Client,
     ClientTotals,
@@ -40,6 +45,7 @@ from data_access.models import (
     MonthTotals,
     SavedView,
     SegmentTotals,
+    TotalsCoverage,
 )
 from data_access.querying import ClientQuery, ContractQuery, InvalidQuery
 from data_access.selectors.panels import forget_orphan_contracts
@@ -121,7 +127,9 @@ def _apply(deltas: Deltas, *, tenant_id: int) -> None:
             row.update(
                 **{count_column: F(count_column) + count, amount_column: F(amount_column) + amount}
             )
-            row.filter(**{count_column: 0}).delete()
+            # A client keeps its zero row; an orphan's (no such client) goes.
+            if model is not ClientTotals or not Client.objects.filter(pk=key[0]).exists():
+                row.filter(**{count_column: 0}).delete()
             continue
         columns = ("tenant_id", *key_columns, count_column, amount_column)
         table = connection.ops.quote_name(model._meta.db_table)
@@ -241,18 +249,57 @@ def delete_contract(*, contract_id: int, tenant: Tenant | None = None) -> None:
 CLIENT_FIELDS = frozenset({"name", "email", "country", "is_active", "created_at"})
 
 
-def create_client(*, tenant: Tenant | None = None, **fields: object) -> Client:
-    """Create a client (name, email, country, is_active, created_at).
+# Read by the coverage trigger (migration 0007): 'kept' while the services write
+# clients whose zero rows they write themselves.
+COVERAGE_SETTING = "contrata.client_totals"
 
-    ClientCount follows by trigger; a client without contracts has no row in the
-    MySQL rollups."""
+
+@contextmanager
+def _zero_rows_kept() -> Iterator[None]:
+    """Client inserts and deletes in the block leave TotalsCoverage alone. Local to
+    the transaction, and undone with it on error; reset on the way out, so that
+    writes by others later in the same transaction still clear it."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config(%s, 'kept', true)", [COVERAGE_SETTING])
+    yield
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config(%s, '', true)", [COVERAGE_SETTING])
+
+
+@contracts_database()
+def _write_zero_rows(*, tenant: Tenant, client_ids: list[int]) -> None:
+    """The clients' zero ClientTotals rows, in one statement (rows that exist stay)."""
+    if not client_ids:
+        return
+    table = connections[MYSQL].ops.quote_name(ClientTotals._meta.db_table)
+    with connections[MYSQL].cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (tenant_id, client_id, active_contracts, active_amount) "
+            f"VALUES {', '.join(['(%s, %s, 0, 0)'] * len(client_ids))} "
+            "ON DUPLICATE KEY UPDATE client_id = client_id",
+            [value for client_id in client_ids for value in (tenant.pk, client_id)],
+        )
+
+
+def create_client(*, tenant: Tenant | None = None, **fields: object) -> Client:
+    """Create a client (name, email, country, is_active, created_at), with its zero
+    ClientTotals row.
+
+    ClientCount follows by trigger. With MySQL down the client is still created,
+    without its zero row, and TotalsCoverage is cleared until check_integrity
+    --repair writes it."""
     tenant = resolve_tenant(tenant)
     if unknown := set(fields) - CLIENT_FIELDS:
         raise ValueError(f"cannot set {sorted(unknown)}")
-    with tenant_context(tenant):
+    with tenant_context(tenant), transaction.atomic():
         client = Client(**fields)
         client.full_clean()
-        client.save()
+        with _zero_rows_kept():
+            client.save()
+        try:
+            _write_zero_rows(tenant=tenant, client_ids=[client.pk])
+        except ContractsUnavailable:
+            TotalsCoverage.objects.update(complete=False)
     return client
 
 
@@ -308,7 +355,9 @@ def delete_client(*, client_id: int, tenant: Tenant | None = None) -> None:
                 % {"client": client.name, "count": count},
                 code="client_has_contracts",
             )
-        client.delete()
+        with _zero_rows_kept():
+            client.delete()
+        _delete_zero_row(tenant=tenant, client_id=client_id)
     forget_orphan_contracts(tenant=tenant)
 
 
@@ -359,8 +408,13 @@ def create_clients(
         if errors:
             raise RowsRejected(errors)
         if not dry_run:
-            for client in clients:
-                client.save()  # one by one: each save writes the client's history
+            with _zero_rows_kept():
+                for client in clients:
+                    client.save()  # one by one: each save writes the client's history
+            try:
+                _write_zero_rows(tenant=tenant, client_ids=[client.pk for client in clients])
+            except ContractsUnavailable:
+                TotalsCoverage.objects.update(complete=False)
     return clients
 
 
@@ -471,3 +525,10 @@ def set_contracts_active(
                 update_contract(contract_id=contract_id, is_active=is_active, tenant=tenant)
         changed += len(to_change)
     return changed
+
+
+@contracts_database()
+def _delete_zero_row(*, tenant: Tenant, client_id: int) -> None:
+    ClientTotals.objects.using(MYSQL).filter(
+        tenant_id=tenant.pk, client_id=client_id, active_contracts=0
+    ).delete()

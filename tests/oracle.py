@@ -18,6 +18,7 @@ from data_access.models import (
     Contract,
     MonthTotals,
     SegmentTotals,
+    TotalsCoverage,
 )
 from data_access.querying import ClientQuery
 from data_access.selectors.clients import ClientRow
@@ -98,11 +99,17 @@ def totals_from_contracts(tenant) -> dict[int, tuple[int, Decimal]]:
 
 
 def kept_totals(tenant) -> dict[int, tuple[int, Decimal]]:
-    """Per-client (count, sum) as ClientTotals keeps them."""
+    """Per-client (count, sum) as ClientTotals keeps them, zero rows left out."""
     return {
         t.client_id: (t.active_contracts, t.active_amount)
         for t in ClientTotals.objects.filter(tenant_id=tenant.pk)
+        if t.active_contracts
     }
+
+
+def zero_rows_complete(tenant) -> bool:
+    with tenant_context(tenant):
+        return TotalsCoverage.objects.filter(complete=True).exists()
 
 
 def aggregate(name: str, book, ids: list[int] | None) -> object:
@@ -215,7 +222,8 @@ class PanelOracle:
 
 def rollups_from_base(tenant) -> dict[str, dict]:
     """Every derived table of the tenant, recomputed by brute force from all of its
-    clients and contracts: {table: {key: value}}, zero rows left out."""
+    clients and contracts: {table: {key: value}}, zero rows left out; and, while
+    TotalsCoverage says they are complete, the clients the zero rows must name."""
     with tenant_context(tenant):
         clients = {c.id: (c.country, c.is_active) for c in Client.objects.all()}
     counts: dict = defaultdict(int)
@@ -233,19 +241,22 @@ def rollups_from_base(tenant) -> dict[str, dict]:
             if (segment := clients.get(contract.client_id)) is not None:
                 n, amount = segments[segment]
                 segments[segment] = (n + 1, amount + contract.amount)
-    return {
+    result = {
         "client_count": dict(counts),
         "client_totals": dict(totals),
         "segment_totals": dict(segments),
         "month_totals": dict(months),
     }
+    if zero_rows_complete(tenant):
+        result["zero_rows"] = {i: (0, ZERO) for i in clients if i not in totals}
+    return result
 
 
 def stored_rollups(tenant) -> dict[str, dict]:
     """The derived tables as stored, in rollups_from_base's shape."""
     with tenant_context(tenant):
         counts = {(r.country, r.is_active): r.clients for r in ClientCount.objects.all()}
-    return {
+    result = {
         "client_count": counts,
         "client_totals": kept_totals(tenant),
         "segment_totals": {
@@ -257,3 +268,9 @@ def stored_rollups(tenant) -> dict[str, dict]:
             for r in MonthTotals.objects.filter(tenant_id=tenant.pk)
         },
     }
+    if zero_rows_complete(tenant):
+        result["zero_rows"] = {
+            r.client_id: (r.active_contracts, r.active_amount)
+            for r in ClientTotals.objects.filter(tenant_id=tenant.pk, active_contracts=0)
+        }
+    return result

@@ -30,6 +30,7 @@ from data_access.models import (
     Contract,
     MonthTotals,
     SegmentTotals,
+    TotalsCoverage,
 )
 from tenancy.models import Tenant
 
@@ -79,9 +80,29 @@ def contracts_of(tenant: Tenant, ids: list[int] | None) -> QuerySet[Contract]:
     return contracts if ids is None else contracts.filter(client_id__in=ids)
 
 
-def totals_of(tenant: Tenant, ids: list[int] | None) -> QuerySet[ClientTotals]:
+def totals_of(
+    tenant: Tenant, ids: list[int] | None, *, zeros: bool = False
+) -> QuerySet[ClientTotals]:
+    """The tenant's ClientTotals rows: of clients with active contracts only, unless
+    `zeros`. Amounts are positive, so `active_amount > 0` says it, read from the
+    (tenant, total, client) index alone."""
     rows = ClientTotals.objects.using(MYSQL).filter(tenant_id=tenant.pk)
+    if not zeros:
+        rows = rows.filter(active_amount__gt=0)
     return rows if ids is None else rows.filter(client_id__in=ids)
+
+
+# A range of totals in cents, both ends included (None: unbounded).
+CentsRange = tuple[int | None, int | None]
+
+
+def in_range(rows: QuerySet[ClientTotals], bounds: CentsRange) -> QuerySet[ClientTotals]:
+    low, high = bounds
+    if low is not None:
+        rows = rows.filter(active_amount__gte=cents_to_decimal(low))
+    if high is not None:
+        rows = rows.filter(active_amount__lte=cents_to_decimal(high))
+    return rows
 
 
 def month_start(day: datetime.date, *, months_back: int = 0) -> datetime.date:
@@ -158,13 +179,21 @@ def client_cents(*, tenant: Tenant, client_ids: ClientIds = None) -> Cents:
 
 @contracts_database()
 def client_cents_in_order(
-    *, tenant: Tenant, field: str, descending: bool, start: int, stop: int | None
+    *,
+    tenant: Tenant,
+    field: str,
+    descending: bool,
+    start: int,
+    stop: int | None,
+    zeros: bool = False,
+    bounds: CentsRange = (None, None),
 ) -> list[tuple[int, int, int]]:
     """(client id, active contracts, cents) rows of ClientTotals ordered by `field`
-    (active_contracts or active_amount) then client id, rows start:stop."""
+    (active_contracts or active_amount) then client id, rows start:stop; with
+    `zeros`, the zero rows too; only totals within `bounds`."""
     sign = "-" if descending else ""
     rows = (
-        totals_of(tenant, None)
+        in_range(totals_of(tenant, None, zeros=zeros), bounds)
         .annotate(cents=CENTS)
         .order_by(f"{sign}{field}", f"{sign}client_id")
         .values_list("client_id", "active_contracts", "cents")
@@ -187,6 +216,55 @@ def client_ids_by_total(
     rows = totals_of(tenant, None)
     rows = rows.filter(test) if within else rows.exclude(test)
     return set(rows.values_list("client_id", flat=True))
+
+
+@contracts_database()
+def counted_totals(*, tenant: Tenant, bounds: CentsRange) -> int:
+    """ClientTotals rows, zero rows included, whose total lies within `bounds`: one
+    range of the (tenant, total, client) index, read without the table."""
+    return in_range(totals_of(tenant, None, zeros=True), bounds).count()
+
+
+@contracts_database()
+def client_cents_in_range(*, tenant: Tenant, bounds: CentsRange, limit: int) -> Cents:
+    """Up to `limit` ClientTotals rows, zero rows included, within `bounds`."""
+    rows = (
+        in_range(totals_of(tenant, None, zeros=True), bounds)
+        .annotate(cents=CENTS)
+        .order_by("active_amount", "client_id")
+        .values_list("client_id", "active_contracts", "cents")
+    )
+    return {client_id: (n, cents) for client_id, n, cents in rows[:limit]}
+
+
+@contracts_database()
+def client_cents_within(*, tenant: Tenant, client_ids: list[int], bounds: CentsRange) -> Cents:
+    """ClientTotals rows, zero rows included, of these clients (past MAX_IN_LIST ids,
+    of the whole tenant) whose total lies within `bounds`."""
+    if not client_ids:
+        return {}
+    ids = None if len(client_ids) > MAX_IN_LIST else client_ids
+    rows = in_range(totals_of(tenant, ids, zeros=True), bounds).annotate(cents=CENTS)
+    return {
+        client_id: (n, cents)
+        for client_id, n, cents in rows.values_list("client_id", "active_contracts", "cents")
+    }
+
+
+@contracts_database()
+def zero_row_ids(*, tenant: Tenant) -> set[int]:
+    """Client ids of the tenant's zero ClientTotals rows (check_integrity; O(tenant))."""
+    return set(
+        totals_of(tenant, None, zeros=True)
+        .filter(active_amount=0)
+        .values_list("client_id", flat=True)
+    )
+
+
+def zero_rows_complete(*, tenant: Tenant) -> bool:
+    """Whether every client has its ClientTotals row (TotalsCoverage)."""
+    with tenant_context(tenant):
+        return TotalsCoverage.objects.filter(complete=True).exists()
 
 
 @contracts_database()

@@ -1,21 +1,30 @@
 """The clients table: one tenant's clients with their contract count and total.
 
 Clients live in PostgreSQL; per-client totals of active contracts live in
-MySQL (ClientTotals: exact, written in the contract's transaction, one row per
-client with at least one active contract). A client without one totals zero.
+MySQL (ClientTotals: exact, written in the contract's transaction). Every client
+has a row, zero without active contracts, while TotalsCoverage says the zero
+rows are complete; clients written outside the services may lack theirs until
+check_integrity --repair, and then a missing row totals zero.
 
-Each call picks one of three plans, and runs a bounded number of queries
+Each call picks one of these plans, and runs a bounded number of queries
 whatever the page size or the data size:
 
 1. Client-column sort, no aggregate filter: PostgreSQL counts and pages; MySQL
    is asked for the totals of the page's clients only. 3 queries.
 2. Aggregate sort, no aggregate filter: walk MySQL's (tenant, total, client)
    index. With client filters, each batch of ids is checked against PostgreSQL,
-   in at most WALK_ROUNDS growing batches. Clients without contracts come last
-   when descending, first when ascending, by id.
-3. Everything else (aggregate filters): PostgreSQL gives the matching ids
-   (ordered, for a client-column sort), MySQL their totals in integer cents,
-   joined, filtered and sorted in memory; PostgreSQL loads the page's rows.
+   in at most WALK_ROUNDS growing batches. The zero rows put the clients
+   without contracts last when descending, first when ascending, by id; with
+   the zero rows incomplete, those clients' ids are read from PostgreSQL.
+3. Aggregate filters, zero rows complete: every aggregate filter is one range
+   of totals, and its size an index-only count. Without client filters that is
+   the count, and the page is a walk of the range (aggregate sort) or of
+   PostgreSQL's order in at most WALK_ROUNDS batches checked against the range
+   (client-column sort). A range of at most SMALL_MATCH clients is filtered,
+   counted and ordered by PostgreSQL, whatever the filters.
+4. Everything else: PostgreSQL gives the matching ids (ordered, for a
+   client-column sort), MySQL their totals in integer cents, joined, filtered
+   and sorted in memory; PostgreSQL loads the page's rows.
 
 Ties are broken by id in the sort's direction, so rows never repeat or vanish
 between pages. Orphan totals (contracts whose client is gone, see
@@ -42,11 +51,16 @@ from data_access.selectors import aggregates
 from data_access.selectors.aggregates import (
     NO_CONTRACTS,
     Cents,
+    CentsRange,
     cents_to_decimal,
     client_cents,
     client_cents_in_order,
+    client_cents_in_range,
+    client_cents_within,
     client_ids_by_total,
+    counted_totals,
     id_in,
+    zero_rows_complete,
 )
 from data_access.tenants import resolve_tenant
 from tenancy.models import Tenant
@@ -55,6 +69,10 @@ CLIENT_FIELDS = ("id", "name", "email", "country", "is_active", "created_at")
 EXPORT_BATCH = 2_000
 WALK_ROUNDS = 4
 WALK_GROWTH = 8
+# A walk's first batch: WALK_AHEAD times the rows up to the page's end, at least
+# WALK_FIRST_BATCH.
+WALK_AHEAD = 4
+WALK_FIRST_BATCH = 500
 # Up to this many clients passing the client filters, join rather than walk.
 SMALL_MATCH = 5_000
 # From this offset on, a client-column page is read as ids first, then rows.
@@ -183,6 +201,7 @@ def _walk_matching_totals(
     stop: int,
     keep: Callable[[list[int]], dict[int, dict]] | None,
     kept_rows: dict[int, dict],
+    zeros: bool = False,
 ) -> tuple[list[tuple[int, int, int]], bool]:
     """Totals rows `start:stop`, in the sort's order, of the clients that `keep`
     accepts (all of them when it is None), and whether the rows ran out."""
@@ -190,14 +209,19 @@ def _walk_matching_totals(
 
     def in_order(first: int, last: int | None) -> list[tuple[int, int, int]]:
         return client_cents_in_order(
-            tenant=tenant, field=field, descending=query.descending, start=first, stop=last
+            tenant=tenant,
+            field=field,
+            descending=query.descending,
+            start=first,
+            stop=last,
+            zeros=zeros,
         )
 
     if keep is None:
         rows = in_order(start, stop)
         return rows, len(rows) < stop - start
     matched: list[tuple[int, int, int]] = []
-    scanned, batch = 0, max(4 * stop, 500)
+    scanned, batch = 0, max(WALK_AHEAD * stop, WALK_FIRST_BATCH)
     for round_number in range(WALK_ROUNDS):
         last = round_number == WALK_ROUNDS - 1
         rows = in_order(scanned, None if last else scanned + batch)
@@ -213,9 +237,10 @@ def _walk_matching_totals(
     raise AssertionError("unreachable: the last round reads to the end")
 
 
-def _page_by_totals_walk(query: ClientQuery, tenant: Tenant) -> ClientPage:
+def _page_by_totals_walk(query: ClientQuery, tenant: Tenant, *, zeros: bool) -> ClientPage:
     """Clients with contracts in MySQL's index order; those without (total 0)
-    after them when descending, before them when ascending, ordered by id."""
+    after them when descending, before them when ascending, ordered by id: from
+    their zero rows in the same index (`zeros`), else from PostgreSQL."""
     clients = filtered_clients(query)
     count = matching_count(query, clients, tenant)
     if query.has_client_filters and count <= SMALL_MATCH:
@@ -237,7 +262,12 @@ def _page_by_totals_walk(query: ClientQuery, tenant: Tenant) -> ClientPage:
 
     keep = in_postgres if query.has_client_filters else None
     zero_ids: list[int] = []
-    if not query.descending:
+    if zeros:
+        page_totals, _ = _walk_matching_totals(
+            query, tenant, start=start, stop=stop, keep=keep, kept_rows=kept_rows, zeros=True
+        )
+        ids = [row[0] for row in page_totals]
+    elif not query.descending:
         zero_ids = without_contracts()
         page_totals, _ = _walk_matching_totals(
             query,
@@ -264,7 +294,96 @@ def _page_by_totals_walk(query: ClientQuery, tenant: Tenant) -> ClientPage:
     return ClientPage(rows, query=query, count=count)
 
 
-# --- Plan 3: join in memory ----------------------------------------------------------
+# --- Plan 3: the range of totals the aggregate filters select --------------------------
+
+
+def totals_range(query: ClientQuery) -> CentsRange | None:
+    """The aggregate filters as one range of totals in cents (None: empty). A client
+    has contracts iff its total is positive (contract amounts are)."""
+    low, high = query.cents_bounds
+    if query.has_contracts is True:
+        low = 1 if low is None else max(low, 1)
+    elif query.has_contracts is False:
+        high = 0 if high is None else min(high, 0)
+    if low is not None and high is not None and low > high:
+        return None
+    return low, high
+
+
+def _page_by_totals_range(query: ClientQuery, tenant: Tenant) -> ClientPage | None:
+    """The page from the zero-row-complete ClientTotals range of the aggregate
+    filters; None when the range is too wide for the query (join instead)."""
+    bounds = totals_range(query)
+    if bounds is None:
+        return ClientPage([], query=query, count=0)
+    start, stop = query.offset, query.offset + query.page_size
+    in_range = counted_totals(tenant=tenant, bounds=bounds)
+    if not query.has_client_filters and query.sorts_by_aggregate:
+        page_totals = client_cents_in_order(
+            tenant=tenant,
+            field=query.column.field.name,
+            descending=query.descending,
+            start=start,
+            stop=stop,
+            zeros=True,
+            bounds=bounds,
+        )
+        ids = [row[0] for row in page_totals]
+        totals: Cents = {client_id: (n, cents) for client_id, n, cents in page_totals}
+        return ClientPage(_rows(ids, _clients_by_id(ids), totals), query=query, count=in_range)
+    if in_range > SMALL_MATCH:
+        if query.has_client_filters:
+            return None  # the count is an intersection of the two databases
+        ids, totals = _walk_client_order(query, tenant, bounds=bounds, start=start, stop=stop)
+        return ClientPage(_rows(ids, _clients_by_id(ids), totals), query=query, count=in_range)
+    totals = client_cents_in_range(tenant=tenant, bounds=bounds, limit=SMALL_MATCH)
+    clients = filtered_clients(query).filter(id_in(list(totals)))
+    if query.sorts_by_aggregate:
+        matching = list(clients.values_list("id", flat=True))
+        count = len(matching)
+        ids = sorted(matching, key=_aggregate_key(query, totals))[start:stop]
+    else:
+        count = clients.count()
+        ids = list(_ordered(clients, query).values_list("id", flat=True)[start:stop])
+    return ClientPage(_rows(ids, _clients_by_id(ids), totals), query=query, count=count)
+
+
+def _walk_client_order(
+    query: ClientQuery, tenant: Tenant, *, bounds: CentsRange, start: int, stop: int
+) -> tuple[list[int], Cents]:
+    """Ids `start:stop` of the clients in the query's client-column order whose total
+    lies within `bounds`, with their totals: PostgreSQL's order index read in at
+    most WALK_ROUNDS growing batches, each checked against MySQL's range."""
+    ordered = _ordered(filtered_clients(query), query).values_list("id", flat=True)
+    matched: list[int] = []
+    totals: Cents = {}
+    scanned, batch = 0, max(WALK_AHEAD * stop, WALK_FIRST_BATCH)
+    for round_number in range(WALK_ROUNDS):
+        last = round_number == WALK_ROUNDS - 1
+        ids = list(ordered[scanned:] if last else ordered[scanned : scanned + batch])
+        scanned += len(ids)
+        found = client_cents_within(tenant=tenant, client_ids=ids, bounds=bounds)
+        totals.update(found)
+        matched += [client_id for client_id in ids if client_id in found]
+        if len(matched) >= stop or last or len(ids) < batch:
+            break
+        batch *= WALK_GROWTH
+    return matched[start:stop], totals
+
+
+def _aggregate_key(query: ClientQuery, totals: Cents) -> Callable[[int], tuple[int, int]]:
+    """The aggregate sort's key of a client id: its count or total, then its id, in
+    the sort's direction."""
+    position = 0 if query.column.key == "contracts" else 1
+    sign = -1 if query.descending else 1
+
+    def key(client_id: int) -> tuple[int, int]:
+        return (sign * totals.get(client_id, NO_CONTRACTS)[position], sign * client_id)
+
+    return key
+
+
+# --- Plan 4: join in memory ----------------------------------------------------------
 
 
 def _joined(
@@ -299,12 +418,7 @@ def _joined(
     if query.has_aggregate_filters:
         ids = [i for i in ids if query.passes_aggregates(*totals.get(i, NO_CONTRACTS))]
     count = len(ids)
-    position = 0 if query.column.key == "contracts" else 1
-    sign = -1 if query.descending else 1
-
-    def key(client_id: int) -> tuple[int, int]:
-        return (sign * totals.get(client_id, NO_CONTRACTS)[position], sign * client_id)
-
+    key = _aggregate_key(query, totals)
     # A heap of the first `limit` beats sorting every id for early pages.
     ids = heapq.nsmallest(limit, ids, key=key) if limit is not None else sorted(ids, key=key)
     return ids, count, totals
@@ -326,8 +440,11 @@ def _page_joined(query: ClientQuery, tenant: Tenant) -> ClientPage:
 def _page(query: ClientQuery, tenant: Tenant) -> ClientPage:
     if not query.needs_contracts:
         return _page_by_client_columns(query, tenant)
+    zeros = zero_rows_complete(tenant=tenant)
     if query.sorts_by_aggregate and not query.has_aggregate_filters:
-        return _page_by_totals_walk(query, tenant)
+        return _page_by_totals_walk(query, tenant, zeros=zeros)
+    if zeros and (page := _page_by_totals_range(query, tenant)) is not None:
+        return page
     return _page_joined(query, tenant)
 
 

@@ -4,12 +4,16 @@
 
 For each tenant: contracts whose client does not exist in the tenant's schema
 (orphans), ClientTotals rows that disagree with the active contracts (wrong,
-missing or stale), and rollups (ClientCount, SegmentTotals, MonthTotals) that
-disagree with the clients and contracts. Exits non-zero when it finds any.
+missing or stale), zero ClientTotals rows of clients that do not exist or, while
+TotalsCoverage says they are complete, missing ones, and rollups (ClientCount,
+SegmentTotals, MonthTotals) that disagree with the clients and contracts. Exits
+non-zero when it finds any. Incomplete zero rows (clients written outside the
+services) are noted, not a failure: the client table then reads every id for
+the orders they bound, and stays exact.
 
---repair rebuilds the derived tables of each tenant with problems from its
-clients and contracts, then checks again; orphan contracts are reported, never
-deleted.
+--repair rebuilds the derived tables of each tenant with problems or incomplete
+zero rows from its clients and contracts, then checks again; orphan contracts
+are reported, never deleted.
 """
 
 from typing import Any
@@ -49,6 +53,28 @@ def totals_problems(*, stored: Cents, expected: Cents) -> list[str]:
     return problems
 
 
+def _listed(lines: list[str]) -> list[str]:
+    if len(lines) <= MAX_LISTED:
+        return lines
+    return [*lines[:MAX_LISTED], f"... and {len(lines) - MAX_LISTED} more"]
+
+
+def zero_row_problems(
+    *, clients: set[int], with_totals: set[int], zeros: set[int], complete: bool
+) -> list[str]:
+    """Zero rows of clients that do not exist; and, when the zero rows are said to be
+    complete, clients with no ClientTotals row at all."""
+    problems = [
+        f"client {i}: stale zero totals row, no such client" for i in sorted(zeros - clients)
+    ]
+    if complete:
+        problems += [
+            f"client {i}: zero totals row missing, though zero rows are marked complete"
+            for i in sorted(clients - with_totals - zeros)
+        ]
+    return _listed(problems)
+
+
 def rollup_problems(*, name: str, stored: dict, expected: dict) -> list[str]:
     """One line per key whose stored rollup differs from the recomputed one."""
     return [
@@ -65,9 +91,15 @@ def _months(rows: list) -> dict:
 
 def problems_of(tenant: Tenant) -> tuple[list[str], bool]:
     """(problems, whether a rebuild of the derived tables would fix some of them)."""
+    stored = aggregates.client_cents(tenant=tenant)
     derived = totals_problems(
-        stored=aggregates.client_cents(tenant=tenant),
-        expected=aggregates.active_totals_by_client(tenant=tenant),
+        stored=stored, expected=aggregates.active_totals_by_client(tenant=tenant)
+    )
+    derived += zero_row_problems(
+        clients=set(aggregates.client_countries(tenant=tenant)),
+        with_totals=set(stored),
+        zeros=aggregates.zero_row_ids(tenant=tenant),
+        complete=aggregates.zero_rows_complete(tenant=tenant),
     )
     derived += rollup_problems(
         name="client count",
@@ -123,7 +155,13 @@ class Command(BaseCommand):
             problems, repairable = problems_of(tenant)
             if problems:
                 self._report(tenant, problems)
-            if repairable and options["repair"]:
+            incomplete = not aggregates.zero_rows_complete(tenant=tenant)
+            if incomplete:
+                self.stdout.write(
+                    f"{tenant.schema_name}: zero totals rows incomplete (clients written "
+                    "outside the services); --repair writes them"
+                )
+            if (repairable or incomplete) and options["repair"]:
                 bulk_load.rebuild_rollups(tenant=tenant)
                 problems, _ = problems_of(tenant)
                 self.stdout.write(

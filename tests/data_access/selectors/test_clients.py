@@ -10,8 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import BOTH_DATABASES
-from data_access import services
-from data_access.models import Client, ClientCount, ClientTotals, Contract
+from data_access import bulk_load, services
+from data_access.models import Client, ClientCount, ClientTotals, Contract, TotalsCoverage
 from data_access.querying import CLIENT_COLUMNS, ClientQuery
 from data_access.selectors import aggregates
 from data_access.selectors import clients as clients_selector
@@ -69,6 +69,15 @@ def load(
                 [tenant.pk],
             )
     return ids
+
+
+def complete_zero_rows(tenant) -> None:
+    """A zero ClientTotals row for every client without one, as seeding writes them."""
+    bulk_load.rebuild_rollups(tenant=tenant)
+    with tenant_context(tenant):
+        assert TotalsCoverage.objects.get().complete
+        clients = Client.objects.count()
+    assert ClientTotals.objects.filter(tenant_id=tenant.pk).count() == clients
 
 
 def summary(rows) -> list[tuple]:
@@ -135,15 +144,27 @@ def test_client_page_equals_the_brute_force_oracle(
     with transaction.atomic(), transaction.atomic(using="mysql"):
         load(acme, acme_clients, acme_contracts)
         load(globex, globex_clients, globex_contracts)  # noise with overlapping ids
-        for query in queries:
-            assert_matches_oracle(acme, query)
-            # The plans meant for large data, forced on this small data.
-            with (
-                mock.patch.object(clients_selector, "SMALL_MATCH", 0),
-                mock.patch.object(clients_selector, "DEEP_OFFSET", 0),
-                mock.patch.object(aggregates, "MAX_IN_LIST", 0),
-            ):
+        # First without zero rows (clients written by the ORM: the fallback), then
+        # with them, as seeding and check_integrity --repair leave them.
+        for zero_rows in (False, True):
+            if zero_rows:
+                complete_zero_rows(acme)
+                complete_zero_rows(globex)
+            for query in queries:
                 assert_matches_oracle(acme, query)
+                # The plans meant for large data, forced on this small data.
+                with (
+                    mock.patch.object(clients_selector, "SMALL_MATCH", 0),
+                    mock.patch.object(clients_selector, "DEEP_OFFSET", 0),
+                    mock.patch.object(aggregates, "MAX_IN_LIST", 0),
+                ):
+                    assert_matches_oracle(acme, query)
+                with (
+                    mock.patch.object(clients_selector, "SMALL_MATCH", 0),
+                    mock.patch.object(clients_selector, "WALK_FIRST_BATCH", 1),
+                    mock.patch.object(clients_selector, "WALK_AHEAD", 0),
+                ):
+                    assert_matches_oracle(acme, query)
         transaction.set_rollback(True, using="mysql")
         transaction.set_rollback(True)
 
@@ -241,6 +262,76 @@ def test_filters_match_the_oracle(acme, book, query):
     assert_matches_oracle(acme, query)
 
 
+ZERO_ROW_FILTERS = [
+    {},
+    {"has_contracts": True},
+    {"has_contracts": False},
+    {"min_total": Decimal("20")},
+    {"max_total": Decimal("50")},
+    {"min_total": Decimal("0"), "max_total": Decimal("10")},
+    {"has_contracts": False, "min_total": Decimal("1")},  # empty
+    {"country": "CL", "max_total": Decimal("50")},
+    {"active": True, "has_contracts": False},
+]
+
+
+@pytest.mark.parametrize("filters", ZERO_ROW_FILTERS)
+def test_zero_rows_answer_every_sort_and_aggregate_filter_like_the_oracle(
+    acme, globex, book, filters
+):
+    complete_zero_rows(acme)
+    complete_zero_rows(globex)
+    for sort in SORTS:
+        for page in (1, 2, 3):
+            query = ClientQuery(sort=sort, page=page, page_size=2, **filters)
+            assert_matches_oracle(acme, query)
+            with (
+                mock.patch.object(clients_selector, "SMALL_MATCH", 0),
+                mock.patch.object(aggregates, "MAX_IN_LIST", 0),
+            ):
+                assert_matches_oracle(acme, query)
+            # Walks of several rounds: batches of 1, then 8, 64 and the rest.
+            with (
+                mock.patch.object(clients_selector, "SMALL_MATCH", 0),
+                mock.patch.object(clients_selector, "WALK_FIRST_BATCH", 1),
+                mock.patch.object(clients_selector, "WALK_AHEAD", 0),
+            ):
+                assert_matches_oracle(acme, query.with_changes(page_size=1))
+
+
+def test_clients_written_outside_the_services_fall_back_and_stay_exact(acme, book):
+    complete_zero_rows(acme)
+    query = ClientQuery(sort="total", page_size=3)
+    with tenant_context(acme):
+        orm_client = Client.objects.create(name="Zoe", email="z@example.com", country="CL")
+        assert not TotalsCoverage.objects.get().complete  # the trigger saw the ORM insert
+    assert not ClientTotals.objects.filter(tenant_id=acme.pk, client_id=orm_client.pk).exists()
+    assert_matches_oracle(acme, query)
+    assert_matches_oracle(acme, query.with_changes(has_contracts=False))
+    with tenant_context(acme):
+        assert client_page(query).rows[2].name == "Zoe"  # zero, ordered by id
+
+
+def test_the_services_keep_zero_rows_complete(acme, book):
+    complete_zero_rows(acme)
+    with tenant_context(acme):
+        zoe = services.create_client(name="Zoe", email="z@example.com", country="CL")
+        contract = services.create_contract(
+            client_id=zoe.pk, title="One", amount=Decimal("5.00"),
+            signed_on=datetime.date(2026, 2, 1),
+        )  # fmt: skip
+        services.delete_contract(contract_id=contract.pk)
+        assert TotalsCoverage.objects.get().complete
+    zero = ClientTotals.objects.get(tenant_id=acme.pk, client_id=zoe.pk)
+    assert (zero.active_contracts, zero.active_amount) == (0, Decimal("0.00"))  # kept at zero
+    assert_matches_oracle(acme, ClientQuery(sort="total", page_size=3))
+    with tenant_context(acme):
+        services.delete_client(client_id=zoe.pk)
+        assert TotalsCoverage.objects.get().complete
+    assert not ClientTotals.objects.filter(tenant_id=acme.pk, client_id=zoe.pk).exists()
+    assert_matches_oracle(acme, ClientQuery(sort="-total", has_contracts=False))
+
+
 def test_a_contract_written_through_data_access_shows_in_the_next_query(acme, book):
     query = ClientQuery(sort="-total", page_size=1)
     with tenant_context(acme):
@@ -275,42 +366,66 @@ def _count_queries(tenant, query: ClientQuery) -> tuple[int, int, list[str]]:
     return len(pg_queries), len(my), [q["sql"] for q in my.captured_queries]
 
 
-@pytest.mark.parametrize(
-    ("query", "max_postgres", "max_mysql"),
-    [
-        (ClientQuery(), 2, 1),  # count, page; totals of the page
-        # count, ids without contracts, rows; the index slice, ids with contracts
-        (ClientQuery(sort="-total"), 3, 2),
-        (ClientQuery(sort="contracts"), 3, 2),
-        # count, up to WALK_ROUNDS id checks, ids without contracts, rows
-        (
-            ClientQuery(country="CL", sort="-total"),
-            WALK_ROUNDS + 3,
-            WALK_ROUNDS + 1,
-        ),
-        (ClientQuery(country="CL", sort="total"), WALK_ROUNDS + 3, WALK_ROUNDS + 1),
-        # ids, rows; ids passing (or failing) the aggregate filter, the page's totals
-        (ClientQuery(min_total=Decimal("1"), sort="name"), 2, 2),
-        (ClientQuery(search="a", has_contracts=False, sort="created"), 2, 2),
-        (ClientQuery(max_total=Decimal("6"), sort="-total"), 2, 1),
-    ],
-)
+# (query, (PostgreSQL, MySQL) queries without zero rows, the same with them). Every
+# aggregate plan first reads TotalsCoverage (one PostgreSQL query). With zero rows,
+# each query runs with SMALL_MATCH 0 (walks) and 400 (ranges read whole): the bound
+# holds for both.
+BOUNDS = [
+    (ClientQuery(), (2, 1), (2, 1)),  # count, page; totals of the page
+    # Without: coverage, count, ids without contracts, rows; the index slice, ids with
+    # contracts. With: coverage, count, rows; the index slice.
+    (ClientQuery(sort="-total"), (4, 2), (3, 1)),
+    (ClientQuery(sort="contracts"), (4, 2), (3, 1)),
+    # + up to WALK_ROUNDS id checks and index batches
+    (
+        ClientQuery(country="CL", sort="-total"),
+        (WALK_ROUNDS + 4, WALK_ROUNDS + 1),
+        (WALK_ROUNDS + 3, WALK_ROUNDS),
+    ),
+    (
+        ClientQuery(country="CL", sort="total"),
+        (WALK_ROUNDS + 4, WALK_ROUNDS + 1),
+        (WALK_ROUNDS + 3, WALK_ROUNDS),
+    ),
+    # Without: coverage, ids, rows; ids passing (or failing) the filter, the page's
+    # totals. With: coverage, up to WALK_ROUNDS batches of PostgreSQL's order, rows;
+    # the range's count, a check of each batch (or: count, page ids; the range).
+    (ClientQuery(min_total=Decimal("1"), sort="name"), (3, 2), (WALK_ROUNDS + 2, WALK_ROUNDS + 1)),
+    # With: coverage, count, page ids, rows; the range's count, the range (or the
+    # join below, when the range is wider than SMALL_MATCH).
+    (ClientQuery(search="a", has_contracts=False, sort="created"), (3, 2), (4, 3)),
+    # With: coverage, rows; the range's count and its page.
+    (ClientQuery(max_total=Decimal("6"), sort="-total"), (3, 1), (2, 2)),
+    (ClientQuery(has_contracts=False, sort="total"), (3, 1), (2, 2)),
+]
+
+
+@pytest.mark.parametrize("zero_rows", [False, True])
+@pytest.mark.parametrize(("query", "without", "with_zero_rows"), BOUNDS)
 def test_query_count_is_bounded_whatever_the_page_and_data_size(
-    acme, query, max_postgres, max_mysql, monkeypatch
+    acme, query, without, with_zero_rows, zero_rows, monkeypatch
 ):
-    monkeypatch.setattr(clients_selector, "SMALL_MATCH", 0)  # walk even on small data
     counts = set()
-    for n_clients, page_size, page in ((4, 2, 1), (60, 25, 1), (60, 50, 1), (300, 10, 20)):
-        with transaction.atomic(), transaction.atomic(using="mysql"):
-            load(
-                acme,
-                [(f"Client {i}", "CL" if i % 2 else "BR", True, i % 3) for i in range(n_clients)],
-                [(i, Decimal("5.00"), i % 4 != 0) for i in range(n_clients * 2)],
-            )
-            pg, my, _ = _count_queries(acme, query.with_changes(page_size=page_size, page=page))
-            counts.add((pg, my))
-            transaction.set_rollback(True, using="mysql")
-            transaction.set_rollback(True)
+    for small_match in (0, 400) if zero_rows else (0,):  # 0: walk even on small data
+        monkeypatch.setattr(clients_selector, "SMALL_MATCH", small_match)
+        for n_clients, page_size, page in ((4, 2, 1), (60, 25, 1), (60, 50, 1), (300, 10, 20)):
+            with transaction.atomic(), transaction.atomic(using="mysql"):
+                load(
+                    acme,
+                    [
+                        (f"Client {i}", "CL" if i % 2 else "BR", True, i % 3)
+                        for i in range(n_clients)
+                    ],
+                    [(i, Decimal("5.00"), i % 4 != 0) for i in range(n_clients * 2)],
+                )
+                if zero_rows:
+                    complete_zero_rows(acme)
+                query_page = query.with_changes(page_size=page_size, page=page)
+                pg, my, _ = _count_queries(acme, query_page)
+                counts.add((pg, my))
+                transaction.set_rollback(True, using="mysql")
+                transaction.set_rollback(True)
+    max_postgres, max_mysql = with_zero_rows if zero_rows else without
     assert max(pg for pg, _ in counts) <= max_postgres, counts
     assert max(my for _, my in counts) <= max_mysql, counts
 

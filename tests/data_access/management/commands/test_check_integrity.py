@@ -8,6 +8,7 @@ from django.db.models import F
 from django_tenants.utils import tenant_context
 
 from conftest import BOTH_DATABASES
+from data_access import services
 from data_access.models import ClientCount, ClientTotals, Contract, MonthTotals, SegmentTotals
 from tests.helpers import make_book
 from tests.oracle import rollups_from_base, stored_rollups
@@ -125,6 +126,32 @@ def test_rollups_broken_by_hand_are_found_and_repaired(both):
     assert "acme: derived tables rebuilt, 0 problem(s) left" in out and "acme: ok" in out
     assert rollups_from_base(acme) == stored_rollups(acme)
     assert "acme: ok" in _check("--tenant=acme")
+
+
+def test_zero_rows_are_checked_and_repaired(both):
+    acme, _ = both
+    out = _check("--tenant=acme")  # make_book writes its clients with the ORM
+    assert "acme: zero totals rows incomplete" in out and "acme: ok" in out
+    out = _check("--tenant=acme", "--repair")
+    assert "acme: derived tables rebuilt, 0 problem(s) left" in out
+    assert "incomplete" not in _check("--tenant=acme")
+    assert rollups_from_base(acme) == stored_rollups(acme)  # zero rows included
+    with tenant_context(acme):
+        zoe = services.create_client(name="Zoe", email="zoe@example.com", country="CL")
+    assert "acme: ok" in _check("--tenant=acme")  # the service wrote her zero row
+    ClientTotals.objects.filter(tenant_id=acme.pk, client_id=zoe.pk).delete()
+    ClientTotals.objects.create(
+        tenant_id=acme.pk, client_id=31_337, active_contracts=0, active_amount=Decimal("0")
+    )
+    out = _check_fails("--tenant=acme")
+    assert "acme: 2 problem(s)" in out
+    assert f"client {zoe.pk}: zero totals row missing" in out
+    assert "client 31337: stale zero totals row" in out
+    out = _check("--tenant=acme", "--repair")
+    assert "acme: derived tables rebuilt, 0 problem(s) left" in out
+    assert ClientTotals.objects.get(tenant_id=acme.pk, client_id=zoe.pk).active_contracts == 0
+    assert rollups_from_base(acme) == stored_rollups(acme)
+    assert "globex: zero totals rows incomplete" in _check("--tenant=globex")  # untouched
 
 
 def test_repair_leaves_orphans_reported(both):
