@@ -114,13 +114,13 @@ def tasks(browser: Browser, client_id: int) -> dict[str, Callable[[int], tuple]]
             f"/contracts/{first}/edit/",
             [("amount", amount(r)), ("signed_on", signed_on), ("is_active", "on")],
         ),
-        "bulk deactivate: ask (25 rows)": lambda r: browser.post(
+        f"bulk deactivate: ask ({len(ticked)} rows)": lambda r: browser.post(
             "/contracts/bulk/", [*ticked, ("action", "deactivate")]
         ),
-        "bulk deactivate: confirm (25 rows)": lambda r: browser.post(
+        f"bulk deactivate: confirm ({len(ticked)} rows)": lambda r: browser.post(
             "/contracts/bulk/", [*ticked, ("confirm_action", "deactivate")]
         ),
-        "bulk activate: confirm (25 rows)": lambda r: browser.post(
+        f"bulk activate: confirm ({len(ticked)} rows)": lambda r: browser.post(
             "/contracts/bulk/", [*ticked, ("confirm_action", "activate")]
         ),
         "saved view: save": lambda r: browser.post(

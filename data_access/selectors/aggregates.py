@@ -12,11 +12,14 @@ answers the same.
 """
 
 import datetime
+import functools
 from collections import Counter
 from collections.abc import Iterable
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
+from django.db import connections
 from django.db.models import BigIntegerField, BooleanField, Count, F, Q, QuerySet, Sum
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast, Coalesce
@@ -161,20 +164,68 @@ def client_cents(*, tenant: Tenant, client_ids: ClientIds = None) -> Cents:
     """ClientTotals of these clients (every client with active contracts when None)
     in integer cents, which MySQLdb converts several times faster than Decimals.
 
-    Past MAX_IN_LIST ids the tenant's whole table is read instead, so the result
-    may hold more clients than asked for.
+    Up to PAGE_OF_IDS ids, the ORM's statement compiled once per count runs with
+    these ids. Past MAX_IN_LIST ids the tenant's whole table is read instead, so
+    the result may hold more clients than asked for.
     """
     ids = ids_list(client_ids)
     if ids is not None and not ids:
         return {}
     if ids is not None and len(ids) > MAX_IN_LIST:
         ids = None
-    return {
-        client_id: (n, cents)
-        for client_id, n, cents in totals_of(tenant, ids)
+    if ids is not None and len(ids) <= PAGE_OF_IDS:
+        sql, params = _cents_of_ids_statement(len(ids)).bind(tenant.pk, ids)
+        with connections[MYSQL].cursor() as cursor:
+            cursor.execute(sql, params)
+            return {client_id: (n, cents) for client_id, n, cents in cursor.fetchall()}
+    return {client_id: (n, cents) for client_id, n, cents in _cents_query(tenant.pk, ids)}
+
+
+def _cents_query(tenant_id: int, ids: list[int] | None) -> QuerySet:
+    return (
+        totals_of(Tenant(pk=tenant_id), ids)
         .annotate(cents=CENTS)
         .values_list("client_id", "active_contracts", "cents")
-    }
+    )
+
+
+# A page's totals are read on every table request. Building and compiling the
+# query costs ~0.3 ms of CPU, more than MySQL takes to answer it, so the ORM's
+# statement is compiled once per number of ids (a page has one of a few sizes)
+# and run with the page's own tenant and ids in place of stand-ins.
+PAGE_OF_IDS = 100
+# Values no constant of the query takes (the lookups refuse out-of-range ones).
+_TENANT_STAND_IN = 999_999_999
+_ID_STAND_IN = 999_999_999_000
+
+
+@dataclass(frozen=True, slots=True)
+class _Statement:
+    sql: str
+    params: tuple
+    tenant_at: int  # where the tenant id goes in params
+    ids_at: tuple[int, ...]  # where each id goes
+
+    def bind(self, tenant_id: int, ids: list[int]) -> tuple[str, list]:
+        params = list(self.params)
+        params[self.tenant_at] = tenant_id
+        for position, client_id in zip(self.ids_at, ids, strict=True):
+            params[position] = client_id
+        return self.sql, params
+
+
+@functools.lru_cache(maxsize=16)
+def _cents_of_ids_statement(count: int) -> _Statement:
+    stand_ins = [_ID_STAND_IN + n for n in range(count)]
+    query = _cents_query(_TENANT_STAND_IN, stand_ins).query
+    sql, params = query.get_compiler(using=MYSQL).as_sql()
+    positions = {value: at for at, value in enumerate(params) if isinstance(value, int)}
+    return _Statement(
+        sql,
+        tuple(params),
+        positions[_TENANT_STAND_IN],
+        tuple(positions[stand_in] for stand_in in stand_ins),
+    )
 
 
 @contracts_database()

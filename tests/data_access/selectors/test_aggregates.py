@@ -59,6 +59,20 @@ def test_past_max_in_list_the_whole_tenant_is_read(books, monkeypatch):
     assert cents == aggregate("client_cents", acme_book, None)  # more than asked, all exact
 
 
+def test_a_pages_totals_run_the_statement_compiled_once_per_count(books):
+    acme_book, globex_book = books[0], books[1]
+    aggregates._cents_of_ids_statement.cache_clear()
+    for book in (acme_book, globex_book, acme_book):
+        everyone = sorted(book.clients)
+        for ids in (everyone[:1], everyone[:3], everyone[1:4]):
+            with CaptureQueriesContext(connections["mysql"]) as captured:
+                cents = aggregates.client_cents(tenant=book.tenant, client_ids=ids)
+            assert cents == aggregate("client_cents", book, ids)
+            assert f"`tenant_id` = {book.tenant.pk} " in captured[0]["sql"]
+    # Both tenants and every call shared two statements: one of 1 id, one of 3.
+    assert aggregates._cents_of_ids_statement.cache_info().currsize == 2
+
+
 def test_decimals_and_cents_are_exact(books):
     acme_book = books[0]
     _, _, amount = aggregates.active_totals(tenant=acme_book.tenant)
