@@ -1,7 +1,7 @@
 """The aggregates the product reads, with the ORM.
 
 Clients are read from the tenant's PostgreSQL schema (search_path, set by
-tenant_context); contracts and ClientTotals from MySQL, always filtered by
+tenant_schema); contracts and ClientTotals from MySQL, always filtered by
 tenant_id explicitly, so these selectors never depend on the ambient tenant.
 Every MySQL read runs inside the contracts error boundary.
 
@@ -23,7 +23,6 @@ from django.db import connections
 from django.db.models import BigIntegerField, BooleanField, Count, F, Q, QuerySet, Sum
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast, Coalesce
-from django_tenants.utils import tenant_context
 
 from data_access.boundary import contracts_database
 from data_access.models import (
@@ -35,6 +34,7 @@ from data_access.models import (
     SegmentTotals,
     TotalsCoverage,
 )
+from data_access.tenants import tenant_schema
 from tenancy.models import Tenant
 
 MYSQL = settings.CONTRACTS_DATABASE
@@ -127,7 +127,7 @@ def month_window(
 
 def client_counts(*, tenant: Tenant, client_ids: ClientIds = None) -> tuple[int, int]:
     """(clients, active clients) of the tenant, or of these client ids."""
-    with tenant_context(tenant):
+    with tenant_schema(tenant):
         row = clients_of(ids_list(client_ids)).aggregate(
             clients=Count("id"), active=Count("id", filter=Q(is_active=True))
         )
@@ -136,13 +136,13 @@ def client_counts(*, tenant: Tenant, client_ids: ClientIds = None) -> tuple[int,
 
 def client_countries(*, tenant: Tenant, client_ids: ClientIds = None) -> dict[int, str]:
     """Each client's country (the PostgreSQL half of totals by country)."""
-    with tenant_context(tenant):
+    with tenant_schema(tenant):
         return dict(clients_of(ids_list(client_ids)).values_list("id", "country"))
 
 
 def existing_client_ids(*, tenant: Tenant, client_ids: Iterable[int]) -> set[int]:
     """Which of these ids are clients in the tenant's schema."""
-    with tenant_context(tenant):
+    with tenant_schema(tenant):
         return set(clients_of(list(client_ids)).values_list("id", flat=True))
 
 
@@ -314,7 +314,7 @@ def zero_row_ids(*, tenant: Tenant) -> set[int]:
 
 def zero_rows_complete(*, tenant: Tenant) -> bool:
     """Whether every client has its ClientTotals row (TotalsCoverage)."""
-    with tenant_context(tenant):
+    with tenant_schema(tenant):
         return TotalsCoverage.objects.filter(complete=True).exists()
 
 
@@ -446,7 +446,7 @@ def in_segment(segment: Segment, *, country: str | None, active: bool | None) ->
 
 def client_count_segments(*, tenant: Tenant) -> dict[Segment, int]:
     """{(country, active): clients} from ClientCount (one row per pair in use)."""
-    with tenant_context(tenant):
+    with tenant_schema(tenant):
         return {
             (country, active): n
             for country, active, n in ClientCount.objects.values_list(
@@ -493,7 +493,7 @@ def month_totals(*, tenant: Tenant, months: int, today: datetime.date | None) ->
 
 
 def client_count_segments_from_clients(*, tenant: Tenant) -> dict[Segment, int]:
-    with tenant_context(tenant):
+    with tenant_schema(tenant):
         rows = (
             Client.objects.values("country", "is_active")
             .annotate(n=Count("id"))
@@ -506,7 +506,7 @@ def client_count_segments_from_clients(*, tenant: Tenant) -> dict[Segment, int]:
 def segment_cents_from_contracts(*, tenant: Tenant) -> dict[Segment, tuple[int, int]]:
     """What SegmentTotals must hold: the active totals of existing clients, summed
     per (country, active) of the client."""
-    with tenant_context(tenant):
+    with tenant_schema(tenant):
         segments = {
             client_id: (country, active)
             for client_id, country, active in Client.objects.values_list(

@@ -14,13 +14,12 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db.models import Model, Q
-from django_tenants.utils import tenant_context
 
 from data_access.audit import Kind
 from data_access.boundary import ContractsUnavailable, contracts_database
 from data_access.models import Client, Contract
 from data_access.selectors.aggregates import MYSQL
-from data_access.tenants import resolve_tenant
+from data_access.tenants import resolve_tenant, tenant_schema
 from tenancy.models import Tenant
 
 # The fields a trail shows, in this order.
@@ -146,7 +145,7 @@ def client_history(
 ) -> list[AuditEntry]:
     """The latest changes of one client itself, newest first."""
     tenant = resolve_tenant(tenant)
-    with tenant_context(tenant):
+    with tenant_schema(tenant):
         return _named(_client_entries(client_id=client_id, limit=limit))
 
 
@@ -155,7 +154,7 @@ def contract_history(
 ) -> list[AuditEntry]:
     """The latest changes of one contract, newest first."""
     tenant = resolve_tenant(tenant)
-    with tenant_context(tenant):
+    with tenant_schema(tenant):
         return _named(_contract_entries(tenant=tenant, limit=limit, id=contract_id))
 
 
@@ -164,7 +163,7 @@ def client_trail(
 ) -> ClientTrail:
     """The latest changes of a client and of its contracts, newest first."""
     tenant = resolve_tenant(tenant)
-    with tenant_context(tenant):
+    with tenant_schema(tenant):
         entries = _client_entries(client_id=client_id, limit=limit)
         try:
             entries += _contract_entries(tenant=tenant, limit=limit, client_id=client_id)

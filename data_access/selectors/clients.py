@@ -42,7 +42,6 @@ from decimal import Decimal
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
-from django_tenants.utils import tenant_context
 
 from data_access.boundary import ContractsUnavailable
 from data_access.models import Client
@@ -62,7 +61,7 @@ from data_access.selectors.aggregates import (
     id_in,
     zero_rows_complete,
 )
-from data_access.tenants import resolve_tenant
+from data_access.tenants import resolve_tenant, tenant_schema
 from tenancy.models import Tenant
 
 CLIENT_FIELDS = ("id", "name", "email", "country", "is_active", "created_at")
@@ -456,7 +455,7 @@ def client_page(query: ClientQuery, *, tenant: Tenant | None = None) -> ClientPa
     (`contract_terms_dropped`, `asked` holds the original).
     """
     tenant = resolve_tenant(tenant)
-    with tenant_context(tenant):
+    with tenant_schema(tenant):
         try:
             return _page(query, tenant)
         except ContractsUnavailable:
@@ -485,7 +484,7 @@ def client_rows(query: ClientQuery, *, tenant: Tenant | None = None) -> Iterator
     filters needed MySQL, in the order and with the filters PostgreSQL can answer.
     """
     tenant = resolve_tenant(tenant)
-    with tenant_context(tenant):
+    with tenant_schema(tenant):
         try:
             ids = _ordered_ids(query, tenant)
         except ContractsUnavailable:
@@ -493,7 +492,7 @@ def client_rows(query: ClientQuery, *, tenant: Tenant | None = None) -> Iterator
     contracts_available = True
     for start in range(0, len(ids), EXPORT_BATCH):
         batch = ids[start : start + EXPORT_BATCH]
-        with tenant_context(tenant):
+        with tenant_schema(tenant):
             clients = _clients_by_id(batch)
         totals: Cents | None = None
         if contracts_available:

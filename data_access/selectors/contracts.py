@@ -16,12 +16,11 @@ from decimal import Decimal
 from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import Collate
 from django.utils import timezone
-from django_tenants.utils import tenant_context
 
 from data_access.boundary import contracts_database
 from data_access.models import BINARY_COLLATION, Client, ClientTotals, Contract
 from data_access.querying import ContractQuery, ResultPage
-from data_access.tenants import resolve_tenant
+from data_access.tenants import resolve_tenant, tenant_schema
 from tenancy.models import Tenant
 
 CONTRACT_FIELDS = ("id", "title", "client_id", "amount", "signed_on", "is_active")
@@ -88,7 +87,7 @@ def contract_page(query: ContractQuery, *, tenant: Tenant | None = None) -> Cont
     """
     tenant = resolve_tenant(tenant)
     ordering = query.column.ordering(descending=query.descending)
-    with tenant_context(tenant):
+    with tenant_schema(tenant):
         with contracts_database():
             contracts = filtered_contracts(query)
             # COUNT over a LIMITed subquery: at most COUNT_LIMIT + 1 index entries read.
@@ -108,7 +107,7 @@ def contract_row(*, contract_id: int, tenant: Tenant | None = None) -> ContractR
     """One contract of the current (or named) tenant, as a page row; raises
     Contract.DoesNotExist for an id that is not this tenant's."""
     tenant = resolve_tenant(tenant)
-    with tenant_context(tenant):
+    with tenant_schema(tenant):
         found = Contract.objects.filter(pk=contract_id).values(*CONTRACT_FIELDS).first()
         if found is None:
             raise Contract.DoesNotExist(contract_id)
@@ -126,7 +125,7 @@ def contract_summary(query: ContractQuery, *, tenant: Tenant | None = None) -> C
     """The exact number and sum of the contracts the query's filters match (one
     statement; it reads every matching index entry, so the page asks it apart)."""
     tenant = resolve_tenant(tenant)
-    with tenant_context(tenant):
+    with tenant_schema(tenant):
         totals = filtered_contracts(query).aggregate(count=Count("id"), total=Sum("amount"))
     return ContractSummary(count=totals["count"], total=totals["total"] or Decimal("0.00"))
 
@@ -150,7 +149,7 @@ def contract_rows(
     ordering = query.column.ordering(descending=query.descending)
 
     def next_batch(last: dict | None) -> list[dict]:
-        with tenant_context(tenant), contracts_database():
+        with tenant_schema(tenant), contracts_database():
             contracts = filtered_contracts(query)
             if last is not None:
                 contracts = contracts.filter(_after(query, last))
@@ -158,7 +157,7 @@ def contract_rows(
 
     def rows(fetched: list[dict]) -> Iterator[ContractRow]:
         while fetched:
-            with tenant_context(tenant):
+            with tenant_schema(tenant):
                 named = _rows(fetched)
             yield from named  # outside the tenant context: the caller runs meanwhile
             if len(fetched) < batch:
@@ -176,7 +175,7 @@ def matching_contract_ids(
     tenant = resolve_tenant(tenant)
     last = 0
     while True:
-        with tenant_context(tenant), contracts_database():
+        with tenant_schema(tenant), contracts_database():
             ids = list(
                 filtered_contracts(query)
                 .filter(pk__gt=last)
@@ -193,7 +192,7 @@ def matching_contract_ids(
 def contract_rows_by_id(ids: Iterable[int], *, tenant: Tenant | None = None) -> list[ContractRow]:
     """Those of `ids` that are the tenant's contracts, as rows, by id (a selection)."""
     tenant = resolve_tenant(tenant)
-    with tenant_context(tenant):
+    with tenant_schema(tenant):
         found = list(
             Contract.objects.filter(pk__in=set(ids)).order_by("pk").values(*CONTRACT_FIELDS)
         )
@@ -222,7 +221,7 @@ def client_choices(
         return []
     fields = ("id", "name", "email")
     by_name = (Collate("name", BINARY_COLLATION).asc(), "id")
-    with tenant_context(tenant):
+    with tenant_schema(tenant):
         found = list(
             Client.objects.filter(name__istartswith=search)
             .order_by(*by_name)
@@ -241,7 +240,7 @@ def client_choices(
 
 def client_name(client_id: int, *, tenant: Tenant | None = None) -> str | None:
     tenant = resolve_tenant(tenant)
-    with tenant_context(tenant):
+    with tenant_schema(tenant):
         return _client_names({client_id}).get(client_id)
 
 

@@ -23,14 +23,13 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.cache import cache
-from django_tenants.utils import tenant_context
 
 from data_access.boundary import ContractsUnavailable
 from data_access.querying import ClientQuery
 from data_access.selectors import aggregates
 from data_access.selectors.aggregates import NO_CONTRACTS, Cents, cents_to_decimal
 from data_access.selectors.clients import ClientRow, client_page, filtered_clients
-from data_access.tenants import resolve_tenant
+from data_access.tenants import resolve_tenant, tenant_schema
 from tenancy.models import Tenant
 
 CENT = Decimal("0.01")
@@ -85,7 +84,7 @@ def _select(query: ClientQuery, tenant: Tenant) -> _Selection | None:
     """The matching clients, or None when the query filters nothing (whole tenant)."""
     if not query.has_client_filters and not query.has_aggregate_filters:
         return None
-    with tenant_context(tenant):
+    with tenant_schema(tenant):
         clients = list(filtered_clients(query).values_list("id", "is_active", "country"))
     if not query.has_aggregate_filters:
         return _Selection(clients=clients, totals=None)
@@ -240,7 +239,7 @@ def orphan_contracts(*, tenant: Tenant | None = None, fresh: bool = False) -> Or
     """
     tenant = resolve_tenant(tenant)
     # Same schema for get, set and delete, so make_key's prefix always matches.
-    with tenant_context(tenant):
+    with tenant_schema(tenant):
         cached = None if fresh else cache.get(_orphans_key(tenant))
         if isinstance(cached, OrphanReport):
             return cached
@@ -252,5 +251,5 @@ def orphan_contracts(*, tenant: Tenant | None = None, fresh: bool = False) -> Or
 
 def forget_orphan_contracts(*, tenant: Tenant) -> None:
     """Drop the tenant's cached OrphanReport (called by data_access.services)."""
-    with tenant_context(tenant):
+    with tenant_schema(tenant):
         cache.delete(_orphans_key(tenant))
