@@ -12,7 +12,9 @@ from django import forms
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from dashboard import imports
 from dashboard.formats import country_name, sort_key
+from data_access import services
 from data_access.querying import (
     CONTRACT_COLUMNS,
     DEFAULT_PAGE_SIZE,
@@ -235,3 +237,23 @@ class ContractBulkForm(forms.Form):
         if not cleaned.get("ids") and not cleaned.get("all"):
             raise forms.ValidationError(_("Select at least one contract."), code="empty")
         return cleaned
+
+
+class ImportForm(forms.Form):
+    """A CSV file to check (dry run), or the token of a checked one to write."""
+
+    kind = forms.ChoiceField(
+        label=_("Import"),
+        choices=[(key, kind.label) for key, kind in imports.KINDS.items()],
+    )
+    file = forms.FileField(label=_("CSV file (UTF-8)"), required=False)
+    token = forms.CharField(required=False, widget=forms.HiddenInput)
+
+
+class SaveViewForm(forms.Form):
+    """The current filters and sort of a table (`query`), under a name."""
+
+    table = forms.ChoiceField(choices=[(key, key) for key in services.SAVED_VIEW_TABLES])
+    name = forms.CharField(max_length=100)
+    shared = forms.BooleanField(required=False)
+    query = forms.CharField(required=False, max_length=2000)

@@ -13,14 +13,12 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from django import forms
 from django.core.cache import cache
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import push_url, retarget, trigger_client_event
 
@@ -34,6 +32,8 @@ from dashboard.forms import (
     ContractBulkForm,
     ContractEditForm,
     ContractFilterForm,
+    ImportForm,
+    SaveViewForm,
 )
 from dashboard.querystrings import querystring
 from dashboard.tables import ClientTable, ContractTable
@@ -482,15 +482,6 @@ def export_clients(request: HttpRequest) -> HttpResponse:
 IMPORT_TTL = 15 * 60  # seconds a checked file waits for its confirmation
 
 
-class ImportForm(forms.Form):
-    kind = forms.ChoiceField(
-        label=gettext_lazy("Import"),
-        choices=[(key, kind.label) for key, kind in imports.KINDS.items()],
-    )
-    file = forms.FileField(label=gettext_lazy("CSV file (UTF-8)"), required=False)
-    token = forms.CharField(required=False, widget=forms.HiddenInput)
-
-
 def _pending_key(request: HttpRequest, token: str) -> str:
     # Per tenant and user: a token never reaches another tenant's or user's file.
     return f"import:{request.tenant.schema_name}:{request.user.pk}:{token}"
@@ -543,13 +534,6 @@ def import_csv(request: HttpRequest) -> HttpResponse:
 
 
 # --- Saved views ------------------------------------------------------------------
-
-
-class SaveViewForm(forms.Form):
-    table = forms.ChoiceField(choices=[(key, key) for key in services.SAVED_VIEW_TABLES])
-    name = forms.CharField(max_length=100)
-    shared = forms.BooleanField(required=False)
-    query = forms.CharField(required=False, max_length=2000)
 
 
 SAVED_VIEW_PAGES = {"clients": "dashboard:home", "contracts": "dashboard:contracts"}
