@@ -6,17 +6,22 @@ paged the rows already: tables2 marks the sorted column (order_by) and renders
 the cells (render_FOO hooks), but never re-sorts the rows.
 """
 
+import hashlib
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, ClassVar
 
 import django_tables2 as tables
 from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 from django_tables2.columns import BoundColumn
 from django_tables2.data import TableListData
+from django_tables2.utils import signature
 
 from dashboard.formats import UNAVAILABLE, format_count, format_date, format_money
 from dashboard.querystrings import querystring
@@ -43,6 +48,30 @@ def sort_column(column: SortColumn) -> tables.Column:
         initial_sort_descending=column.descending_first,
         attrs={"th": {"aria-sort": aria_sort}},
     )
+
+
+def cell_renderer(bound_column: BoundColumn) -> Callable[[Any], Any]:
+    """A function drawing this column's cell of a record, as `BoundRow.get_cell` does
+    (the empty values give the column's default; the hook gets the arguments it
+    names), for records that are plain rows: no model choices, no links."""
+    hook = bound_column.render
+    wanted, takes_any = signature(hook)
+    accessor = bound_column.accessor
+    empty_values = bound_column.column.empty_values
+    default = bound_column.default
+    column, table = bound_column.column, bound_column._table
+
+    def cell(record: Any) -> Any:
+        value = accessor.resolve(record)
+        if value in empty_values:
+            return default
+        arguments = {"value": value, "record": record, "column": column, "table": table}
+        arguments |= {"bound_column": bound_column}
+        if not takes_any:
+            arguments = {name: arguments[name] for name in wanted}
+        return hook(**arguments)
+
+    return cell
 
 
 class BodyRow(list):
@@ -83,19 +112,38 @@ class QueryTable(tables.Table):
 
     @property
     def body(self) -> list[BodyRow]:
-        """Rows of (td attributes, column label, cell): each column's label and
-        attributes worked out once per table, not once per cell."""
+        """Rows of (td attributes, column label, cell).
+
+        Each cell is what django-tables2's `row.get_cell(name)` gives, but each
+        column's label, attributes and hook arguments are worked out once per table:
+        tables2 inspects the hook's signature again for every cell.
+        """
         columns = [
-            (column.name, column.attrs["td"].as_html(), str(column.header))
+            (column.attrs["td"].as_html(), str(column.header), cell_renderer(column))
             for column in self.columns
         ]
         return [
-            BodyRow(
-                [(attrs, label, row.get_cell(name)) for name, attrs, label in columns],
-                row.record,
-            )
-            for row in self.rows
+            BodyRow([(attrs, label, cell(record)) for attrs, label, cell in columns], record)
+            for record in self.data
         ]
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """A digest of everything the drawn table shows: its rows, their count, the
+        page, the query its links keep, the currency, the language and the time zone.
+        Equal digests draw equal HTML, so a drawn table is reused for whoever asks
+        the same of the same data (templates/dashboard/home.html caches it)."""
+        shown = (
+            type(self).__name__,
+            querystring(self.query),
+            self.page.number,
+            self.page.paginator.count,
+            self.currency,
+            translation.get_language(),
+            timezone.get_current_timezone_name(),
+            self.page.object_list,
+        )
+        return hashlib.blake2b(repr(shown).encode(), digest_size=16).hexdigest()
 
     @property
     def page_range(self) -> list[int | str]:
@@ -109,11 +157,14 @@ class QueryTable(tables.Table):
 class ClientTable(QueryTable):
     numeric = frozenset({"contracts", "total"})
 
-    def render_name(self, value: str, record: Any) -> str:
-        url = reverse("dashboard:client_detail", args=[record.id])
+    @cached_property
+    def back(self) -> str:
+        """The detail's way back returns to this very table: '?back=…', or ''."""
         back = querystring(self.query)[1:]
-        if back:  # the detail's way back returns to this very table
-            url += "?" + urlencode({"back": back})
+        return "?" + urlencode({"back": back}) if back else ""
+
+    def render_name(self, value: str, record: Any) -> str:
+        url = reverse("dashboard:client_detail", args=[record.id]) + self.back
         inactive = format_html(' <span class="badge">{}</span>', _("inactive"))
         return format_html(
             '<a href="{}">{}</a>{}', url, value, "" if record.is_active else inactive

@@ -270,7 +270,16 @@ CACHES = {
         # Prefix every key with the tenant's schema.
         "KEY_FUNCTION": "django_tenants.cache.make_key",
         "REVERSE_KEY_FUNCTION": "django_tenants.cache.reverse_key",
-    }
+    },
+    # Drawn clients tables, in each process's memory, keyed by a digest of everything
+    # they show (dashboard.tables.QueryTable.fingerprint): an entry is never stale.
+    "template_fragments": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "contrata-template-fragments",
+        "OPTIONS": {"MAX_ENTRIES": 1000},
+        "KEY_FUNCTION": "django_tenants.cache.make_key",
+        "REVERSE_KEY_FUNCTION": "django_tenants.cache.reverse_key",
+    },
 }
 
 # --- JSON API (Django REST framework) ----------------------------------------

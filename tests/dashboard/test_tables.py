@@ -4,6 +4,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.utils import translation
 
 from dashboard.tables import ClientTable, ContractTable
 from data_access.querying import CLIENT_COLUMNS, CONTRACT_COLUMNS, ClientQuery, ContractQuery
@@ -114,3 +115,40 @@ def test_a_page_past_the_end_has_no_page_links():
     table = client_table(ClientQuery(page=99_999), [], count=12)
     assert table.page_range == []
     assert not table.page.has_next()
+
+
+def test_cells_are_what_django_tables2_draws():
+    rows = [client(1, "<b>Ana</b>", active=False, total="1234.5"), client(2, "Bo", total=None)]
+    table = client_table(ClientQuery(country="CL", sort="-total"), rows)
+    library = [[row.get_cell(column.name) for column in table.columns] for row in table.rows]
+    assert [[cell for _, _, cell in row] for row in table.body] == library
+    assert [row.record for row in table.body] == rows
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda rows, query: (rows[:1], query),
+        lambda rows, query: ([client(1, "Ana", total="10.01"), rows[1]], query),
+        lambda rows, query: ([client(1, "Ana", active=False), rows[1]], query),
+        lambda rows, query: (rows, ClientQuery(sort="-total")),
+        lambda rows, query: (rows, ClientQuery(page=2)),
+    ],
+)
+def test_the_fingerprint_changes_with_anything_the_table_shows(change):
+    rows, query = [client(1, "Ana"), client(2, "Bo")], ClientQuery()
+    fingerprint = client_table(query, rows).fingerprint
+    assert client_table(ClientQuery(), [client(1, "Ana"), client(2, "Bo")]).fingerprint == (
+        fingerprint
+    )
+    assert client_table(*reversed(change(rows, query))).fingerprint != fingerprint
+
+
+def test_the_fingerprint_follows_count_currency_and_language():
+    rows = [client(1, "Ana")]
+    fingerprint = client_table(ClientQuery(), rows).fingerprint
+    assert client_table(ClientQuery(), rows, count=30).fingerprint != fingerprint
+    page = ClientPage(rows, query=ClientQuery(), count=1)
+    assert ClientTable(page, currency="BRL").fingerprint != fingerprint
+    with translation.override("es"):
+        assert client_table(ClientQuery(), rows).fingerprint != fingerprint

@@ -160,6 +160,19 @@ def test_the_same_url_cold_renders_the_same_table(acme_clients, acme_browser):
     assert 'aria-sort="descending"' in page
 
 
+def test_a_drawn_table_is_reused_only_for_the_same_data(acme, acme_clients, acme_browser):
+    def fern_total(**headers) -> str:
+        html = text(acme_browser.get("/?country=CL&sort=-total", **HTMX, **headers))
+        return re.search(r'Fern Silva</a>.*?class="col-total num">([^<]*)<', html, re.S)[1]
+
+    assert fern_total() == fern_total() == "€2,000.00"
+    fern = next(c for c in acme_clients if c.name == "Fern Silva")
+    contract = Contract.objects.using("mysql").get(client_id=fern.pk)
+    services.update_contract(contract_id=contract.pk, amount=Decimal("2500.00"), tenant=acme)
+    assert fern_total() == "€2,500.00"
+    assert fern_total(HTTP_ACCEPT_LANGUAGE="es") == "2.500,00\xa0€"
+
+
 def test_a_history_restore_gets_the_whole_page(acme_clients, acme_browser):
     response = acme_browser.get("/?page=1", HTTP_HX_HISTORY_RESTORE_REQUEST="true", **HTMX)
     assert "<html" in text(response) and 'id="panel-kpis"' in text(response)
