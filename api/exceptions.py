@@ -1,23 +1,16 @@
 """Every error of the API as JSON: 400 {"errors": {param: [messages]}} for bad
-parameters, {"error": message} for the rest (401 with WWW-Authenticate, 429 and
-503 with Retry-After)."""
+parameters, {"error": message} for the rest (401 with WWW-Authenticate, 429 with
+Retry-After)."""
 
 from math import ceil
 from typing import Any
 
-from django.conf import settings
 from rest_framework import status
 from rest_framework.exceptions import Throttled
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
-from data_access.boundary import ContractsUnavailable
 from data_access.querying import InvalidQuery
-
-CONTRACTS_DOWN = (
-    "Contract data is temporarily unavailable (the contracts database cannot be "
-    "reached). Client lists sorted and filtered by client columns still work."
-)
 
 
 def _retry_after(seconds: float) -> str:
@@ -28,13 +21,6 @@ def _retry_after(seconds: float) -> str:
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, InvalidQuery):
         return Response({"errors": exc.errors}, status=status.HTTP_400_BAD_REQUEST)
-    if isinstance(exc, ContractsUnavailable):
-        return Response(
-            {"error": CONTRACTS_DOWN},
-            status=status.HTTP_503_SERVICE_UNAVAILABLE,
-            # This process will not try MySQL again before its circuit breaker closes.
-            headers={"Retry-After": _retry_after(settings.CONTRACTS_BREAKER_SECONDS)},
-        )
     response = exception_handler(exc, context)  # sets WWW-Authenticate and Retry-After
     if response is None:
         return None  # not a caller's error: Django's 500

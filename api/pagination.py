@@ -31,6 +31,20 @@ def envelope_schema(results: dict[str, Any], **extra: dict[str, Any]) -> dict[st
     return {"type": "object", "required": list(properties), "properties": properties}
 
 
+DEGRADATION = {
+    "contracts_available": {
+        "type": "boolean",
+        "description": "False while the contracts database cannot be reached: "
+        "contract counts and totals are then null.",
+    },
+    "contract_terms_dropped": {
+        "type": "boolean",
+        "description": "True when a sort or filter on contract data was dropped because "
+        "the contracts database cannot be reached; the page is then sorted by name.",
+    },
+}
+
+
 class WholeListPagination(BasePagination):
     """A short list (the countries) in one page of the same envelope."""
 
@@ -78,7 +92,12 @@ class ResultPagePagination(BasePagination):
         return self.link(min(self.page.number - 1, self.page.paginator.num_pages))
 
     def extra_fields(self) -> dict[str, Any]:
-        return {}
+        # What the page could answer: without the contracts database, contract
+        # figures are null and contract sorts and filters were dropped.
+        return {
+            "contracts_available": self.page.contracts_available,
+            "contract_terms_dropped": self.page.contract_terms_dropped,
+        }
 
     def get_paginated_response(self, data: list[Any]) -> Response:
         return Response(
@@ -92,15 +111,15 @@ class ResultPagePagination(BasePagination):
         )
 
     def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
-        return envelope_schema(schema)
+        return envelope_schema(schema, **DEGRADATION)
 
 
 class CurrencyPagination(ResultPagePagination):
     """Pages of amounts, which are in the tenant's currency."""
 
     def extra_fields(self) -> dict[str, Any]:
-        return {"currency": self.request.tenant.currency}
+        return super().extra_fields() | {"currency": self.request.tenant.currency}
 
     def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
         currency = {"type": "string", "enum": [code for code, _label in CURRENCIES]}
-        return envelope_schema(schema, currency=currency)
+        return envelope_schema(schema, **DEGRADATION, currency=currency)

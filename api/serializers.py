@@ -30,7 +30,7 @@ class ClientSerializer(serializers.ModelSerializer):
 
 class ClientStatsSerializer(serializers.ModelSerializer):
     contract_count = serializers.IntegerField(
-        read_only=True, min_value=0, label=COLUMN_FIELDS["contracts"].verbose_name
+        read_only=True, allow_null=True, min_value=0, label=COLUMN_FIELDS["contracts"].verbose_name
     )
 
     class Meta:
@@ -44,6 +44,7 @@ class ClientAmountSerializer(serializers.ModelSerializer):
         read_only=True,
         max_digits=COLUMN_FIELDS["total"].max_digits,
         decimal_places=COLUMN_FIELDS["total"].decimal_places,
+        allow_null=True,
         label=COLUMN_FIELDS["total"].verbose_name,
         help_text="Total of the client's active contracts, in the page's currency.",
     )

@@ -1,12 +1,11 @@
 """Every error as JSON: 400 naming each bad parameter, 401 with WWW-Authenticate,
-405, 503 with Retry-After."""
+405."""
 
 import pytest
 from django.test import Client as HttpClient
 
-from api.exceptions import CONTRACTS_DOWN
 from conftest import BOTH_DATABASES
-from tests.helpers import ACME, body, contracts_down
+from tests.helpers import ACME, body
 
 pytestmark = pytest.mark.django_db(databases=BOTH_DATABASES)
 
@@ -51,11 +50,3 @@ def test_other_methods_are_a_json_405(acme_api, method):
     assert response.status_code == 405
     assert body(response) == {"error": f'Method "{method.upper()}" not allowed.'}
     assert response["Allow"] == "GET, HEAD"
-
-
-def test_contracts_down_is_a_503_with_retry_after(acme_clients, acme_api):
-    with contracts_down():
-        response = acme_api.get("/api/clients/amounts/")
-    assert response.status_code == 503
-    assert body(response) == {"error": CONTRACTS_DOWN}
-    assert int(response["Retry-After"]) > 0

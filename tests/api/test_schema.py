@@ -121,8 +121,9 @@ def test_documented_error_shapes_are_true(openapi, acme_clients, acme_api, path)
     assert set(anonymous) == shape("401")
     with contracts_down():
         down = acme_api.get(path, {"sort": "-total"})
-    assert down.status_code == 503 and "503" in responses
-    assert set(body(down)) == shape("503")
+    # Degraded, not an error: the documented 200 envelope, and no 5xx documented.
+    assert down.status_code == 200 and not any(status.startswith("5") for status in responses)
+    assert set(body(down)) == shape("200")
 
 
 # --- schemathesis against the live document --------------------------------------------
