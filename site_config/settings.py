@@ -282,6 +282,14 @@ CACHES = {
     },
 }
 
+# With Redis, sessions are read from it and written through to PostgreSQL (one
+# query fewer per request). Not with the table cache: that would only move the query.
+SESSION_ENGINE = (
+    "django.contrib.sessions.backends.cached_db"
+    if CACHE_URL
+    else "django.contrib.sessions.backends.db"
+)
+
 # --- JSON API (Django REST framework) ----------------------------------------
 REST_FRAMEWORK = {
     # A sent Authorization header decides alone; without one, a staff session.

@@ -73,3 +73,26 @@ def test_with_redis_url_processes_share_redis(redis_url):
     _in_another_process(write, REDIS_URL=redis_url)
     assert _in_another_process(READ_THEN_DELETE, REDIS_URL=redis_url) == "written by one process"
     assert _in_another_process(READ_THEN_DELETE, REDIS_URL=redis_url) == "None"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_redis_url_sessions_are_read_from_redis_and_ended_everywhere(redis_url):
+    engine = "from django.conf import settings; print(settings.SESSION_ENGINE)"
+    assert _in_another_process(engine).endswith(".db")
+    assert _in_another_process(engine, REDIS_URL=redis_url).endswith(".cached_db")
+    start = (
+        "import time; from django.contrib.sessions.backends.cached_db import SessionStore\n"
+        "for _ in range(100):\n"
+        "    try:\n"
+        "        s = SessionStore(); s['who'] = 'staff'; s.create(); break\n"
+        "    except Exception: time.sleep(0.1)  # redis-server starting\n"
+        "print(s.session_key)"
+    )
+    key = _in_another_process(start, REDIS_URL=redis_url)
+    read = f"from django.contrib.sessions.backends.cached_db import SessionStore; print(SessionStore('{key}').get('who'))"
+    end = f"from django.contrib.sessions.backends.cached_db import SessionStore; SessionStore('{key}').delete()"
+    assert _in_another_process(read, REDIS_URL=redis_url) == "staff"
+    _in_another_process(end, REDIS_URL=redis_url)
+    # Ended in one process, gone for every other: from Redis and from PostgreSQL.
+    assert _in_another_process(read, REDIS_URL=redis_url) == "None"
+    assert _in_another_process(read) == "None"
