@@ -76,11 +76,19 @@ def clients_of(ids: list[int] | None) -> QuerySet[Client]:
     return clients if ids is None else clients.filter(id_in(ids))
 
 
+def client_id_in(ids: list[int]) -> Q:
+    """`client_id IN (…)`: parameters for a page of ids (its compiled statement is
+    reused, see PAGE_OF_IDS), the ids written as text past that (data_access.lookups)."""
+    if len(ids) <= PAGE_OF_IDS:
+        return Q(client_id__in=ids)
+    return Q(client_id__in_integers=ids)
+
+
 def contracts_of(tenant: Tenant, ids: list[int] | None) -> QuerySet[Contract]:
     # Explicit tenant_id rather than Contract.objects: these selectors take the
     # tenant as an argument and must not depend on the connection's schema.
     contracts = Contract.unscoped.using(MYSQL).filter(tenant_id=tenant.pk)
-    return contracts if ids is None else contracts.filter(client_id__in=ids)
+    return contracts if ids is None else contracts.filter(client_id_in(ids))
 
 
 def totals_of(
@@ -92,7 +100,7 @@ def totals_of(
     rows = ClientTotals.objects.using(MYSQL).filter(tenant_id=tenant.pk)
     if not zeros:
         rows = rows.filter(active_amount__gt=0)
-    return rows if ids is None else rows.filter(client_id__in=ids)
+    return rows if ids is None else rows.filter(client_id_in(ids))
 
 
 # A range of totals in cents, both ends included (None: unbounded).

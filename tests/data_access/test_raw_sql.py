@@ -33,6 +33,9 @@ def test_raw_twin_agrees_with_the_orm(books, name):
         ids = [*sorted(books[0].clients)[::3], 999_999]
         assert _both(name, books[0], ids)[0] == _both(name, books[0], ids)[1]
         assert _both(name, books[0], [])[0] == _both(name, books[0], [])[1]
+        # Past a page of ids the ORM writes them into the SQL (data_access.lookups).
+        many = [*sorted(books[0].clients)[::2], *range(900_000, 900_000 + aggregates.PAGE_OF_IDS)]
+        assert _both(name, books[0], many)[0] == _both(name, books[0], many)[1]
 
 
 def test_every_pair_runs_a_product_aggregate_once():
