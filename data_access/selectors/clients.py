@@ -68,9 +68,10 @@ CLIENT_FIELDS = ("id", "name", "email", "country", "is_active", "created_at")
 EXPORT_BATCH = 2_000
 WALK_ROUNDS = 4
 WALK_GROWTH = 8
-# A walk's first batch: WALK_AHEAD times the rows up to the page's end, at least
+# A walk's first batch: WALK_AHEAD times the index rows expected to hold the page's
+# end (the page's end divided by the share of clients the filters keep), at least
 # WALK_FIRST_BATCH.
-WALK_AHEAD = 4
+WALK_AHEAD = 1.5
 WALK_FIRST_BATCH = 500
 # Up to this many clients passing the client filters, join rather than walk.
 SMALL_MATCH = 5_000
@@ -200,10 +201,12 @@ def _walk_matching_totals(
     stop: int,
     keep: Callable[[list[int]], dict[int, dict]] | None,
     kept_rows: dict[int, dict],
+    share: float = 1.0,
     zeros: bool = False,
 ) -> tuple[list[tuple[int, int, int]], bool]:
     """Totals rows `start:stop`, in the sort's order, of the clients that `keep`
-    accepts (all of them when it is None), and whether the rows ran out."""
+    accepts (all of them when it is None; about `share` of them otherwise), and
+    whether the rows ran out."""
     field = query.column.field.name
 
     def in_order(first: int, last: int | None) -> list[tuple[int, int, int]]:
@@ -220,7 +223,7 @@ def _walk_matching_totals(
         rows = in_order(start, stop)
         return rows, len(rows) < stop - start
     matched: list[tuple[int, int, int]] = []
-    scanned, batch = 0, max(WALK_AHEAD * stop, WALK_FIRST_BATCH)
+    scanned, batch = 0, max(int(WALK_AHEAD * stop / share), WALK_FIRST_BATCH)
     for round_number in range(WALK_ROUNDS):
         last = round_number == WALK_ROUNDS - 1
         rows = in_order(scanned, None if last else scanned + batch)
@@ -236,17 +239,27 @@ def _walk_matching_totals(
     raise AssertionError("unreachable: the last round reads to the end")
 
 
+def _walk_is_cheaper(*, count: int, everyone: int, stop: int) -> bool:
+    """Whether walking the totals index to the page's end beats joining the matching
+    clients' totals. The walk reads about `stop * everyone / count` index rows and
+    checks as many ids in PostgreSQL; the join reads `count` ids and their totals.
+    Below SMALL_MATCH matches the join is always cheap."""
+    return count > SMALL_MATCH and stop * everyone < count * count
+
+
 def _page_by_totals_walk(query: ClientQuery, tenant: Tenant, *, zeros: bool) -> ClientPage:
     """Clients with contracts in MySQL's index order; those without (total 0)
     after them when descending, before them when ascending, ordered by id: from
     their zero rows in the same index (`zeros`), else from PostgreSQL."""
     clients = filtered_clients(query)
     count = matching_count(query, clients, tenant)
-    if query.has_client_filters and count <= SMALL_MATCH:
-        # A narrow filter would make the walk read far down the index: joining
-        # the few matching ids' totals is cheaper.
-        return _page_joined(query, tenant)
     start, stop = query.offset, query.offset + query.page_size
+    share = 1.0
+    if query.has_client_filters:
+        everyone = aggregates.counted_clients(tenant=tenant, country=None, active=None)
+        if not _walk_is_cheaper(count=count, everyone=everyone, stop=stop):
+            return _page_joined(query, tenant)
+        share = max(count, 1) / max(everyone, 1)
 
     def in_postgres(ids: list[int]) -> dict[int, dict]:
         # The whole rows: those on the page need no second trip.
@@ -263,7 +276,14 @@ def _page_by_totals_walk(query: ClientQuery, tenant: Tenant, *, zeros: bool) -> 
     zero_ids: list[int] = []
     if zeros:
         page_totals, _ = _walk_matching_totals(
-            query, tenant, start=start, stop=stop, keep=keep, kept_rows=kept_rows, zeros=True
+            query,
+            tenant,
+            start=start,
+            stop=stop,
+            keep=keep,
+            kept_rows=kept_rows,
+            share=share,
+            zeros=True,
         )
         ids = [row[0] for row in page_totals]
     elif not query.descending:
@@ -275,11 +295,12 @@ def _page_by_totals_walk(query: ClientQuery, tenant: Tenant, *, zeros: bool) -> 
             stop=max(stop - len(zero_ids), 0),
             keep=keep,
             kept_rows=kept_rows,
+            share=share,
         )
         ids = zero_ids[start:stop] + [row[0] for row in page_totals]
     else:
         page_totals, ran_out = _walk_matching_totals(
-            query, tenant, start=start, stop=stop, keep=keep, kept_rows=kept_rows
+            query, tenant, start=start, stop=stop, keep=keep, kept_rows=kept_rows, share=share
         )
         ids = [row[0] for row in page_totals]
         if ran_out:

@@ -30,6 +30,11 @@ BASE_TIME = datetime.datetime(2025, 1, 1, tzinfo=datetime.UTC)
 NAME_ALPHABET = "abcxyzABCXYZáéñÁÉÑ "
 
 
+def walk_always(**_) -> bool:
+    """Patched over `_walk_is_cheaper`: the walk, meant for large data, on small data."""
+    return True
+
+
 def load(
     tenant,
     clients: list[tuple[str, str, bool, int]],
@@ -155,12 +160,14 @@ def test_client_page_equals_the_brute_force_oracle(
                 # The plans meant for large data, forced on this small data.
                 with (
                     mock.patch.object(clients_selector, "SMALL_MATCH", 0),
+                    mock.patch.object(clients_selector, "_walk_is_cheaper", walk_always),
                     mock.patch.object(clients_selector, "DEEP_OFFSET", 0),
                     mock.patch.object(aggregates, "MAX_IN_LIST", 0),
                 ):
                     assert_matches_oracle(acme, query)
                 with (
                     mock.patch.object(clients_selector, "SMALL_MATCH", 0),
+                    mock.patch.object(clients_selector, "_walk_is_cheaper", walk_always),
                     mock.patch.object(clients_selector, "WALK_FIRST_BATCH", 1),
                     mock.patch.object(clients_selector, "WALK_AHEAD", 0),
                 ):
@@ -287,12 +294,14 @@ def test_zero_rows_answer_every_sort_and_aggregate_filter_like_the_oracle(
             assert_matches_oracle(acme, query)
             with (
                 mock.patch.object(clients_selector, "SMALL_MATCH", 0),
+                mock.patch.object(clients_selector, "_walk_is_cheaper", walk_always),
                 mock.patch.object(aggregates, "MAX_IN_LIST", 0),
             ):
                 assert_matches_oracle(acme, query)
             # Walks of several rounds: batches of 1, then 8, 64 and the rest.
             with (
                 mock.patch.object(clients_selector, "SMALL_MATCH", 0),
+                mock.patch.object(clients_selector, "_walk_is_cheaper", walk_always),
                 mock.patch.object(clients_selector, "WALK_FIRST_BATCH", 1),
                 mock.patch.object(clients_selector, "WALK_AHEAD", 0),
             ):
@@ -408,6 +417,8 @@ def test_query_count_is_bounded_whatever_the_page_and_data_size(
     counts = set()
     for small_match in (0, 400) if zero_rows else (0,):  # 0: walk even on small data
         monkeypatch.setattr(clients_selector, "SMALL_MATCH", small_match)
+        if small_match == 0:
+            monkeypatch.setattr(clients_selector, "_walk_is_cheaper", walk_always)
         for n_clients, page_size, page in ((4, 2, 1), (60, 25, 1), (60, 50, 1), (300, 10, 20)):
             with transaction.atomic(), transaction.atomic(using="mysql"):
                 load(
@@ -481,3 +492,17 @@ def test_created_ranges_are_whole_days_and_periods_narrow_them(acme):
     ]
     # BASE_TIME is long past: no client of these was created this month.
     assert names(created="this_month") == []
+
+
+@pytest.mark.parametrize(
+    ("count", "stop", "walks"),
+    [
+        (20_010, 25, True),  # a wide filter's first page: a few hundred index rows
+        (20_010, 2_500, True),  # ~12,500 index rows against 20,010 ids and totals
+        (9_950, 2_500, False),  # ~25,000 index rows against 9,950: join
+        (4_000, 25, False),  # at most SMALL_MATCH matches: always join
+    ],
+)
+def test_a_filtered_aggregate_sort_walks_only_when_that_reads_less(count, stop, walks):
+    everyone = 100_000
+    assert clients_selector._walk_is_cheaper(count=count, everyone=everyone, stop=stop) is walks
