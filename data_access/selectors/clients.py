@@ -13,7 +13,9 @@ whatever the page size or the data size:
    is asked for the totals of the page's clients only. 3 queries.
 2. Aggregate sort, no aggregate filter: walk MySQL's (tenant, total, client)
    index. With client filters, each batch of ids is checked against PostgreSQL,
-   in at most WALK_ROUNDS growing batches. The zero rows put the clients
+   in at most WALK_ROUNDS growing batches, the first sized by the filters' share
+   of the tenant; when the walk would read more rows than the matching clients,
+   plan 4 joins them instead. The zero rows put the clients
    without contracts last when descending, first when ascending, by id; with
    the zero rows incomplete, those clients' ids are read from PostgreSQL.
 3. Aggregate filters, zero rows complete: every aggregate filter is one range
