@@ -728,6 +728,48 @@ def test_invalid_values_come_back_inline_and_change_nothing(
     assert "€100.00" in text(acme_browser.get(f"/contracts/{contract}/row/"))
 
 
+def test_the_client_detail_edits_its_rows_in_place_and_refreshes_totals_and_history(
+    acme_clients, acme, acme_browser
+):
+    contract, ana = ana_contract(acme), acme_clients[0].pk
+    detail = text(acme_browser.get(f"/clients/{ana}/"))
+    assert f'hx-get="/contracts/{contract}/edit/?table=client"' in detail
+    assert 'form="bulk"' not in detail  # no selection boxes: no bulk bar here
+    form = text(acme_browser.get(f"/contracts/{contract}/edit/?table=client", **HTMX))
+    assert form.startswith('<tr class="editing"><td colspan=')
+    assert f'hx-post="/contracts/{contract}/edit/?table=client"' in form
+    assert f'hx-get="/contracts/{contract}/row/?table=client"' in form
+    # An invalid value: the form again, with the error on its field, and nothing else.
+    refused = acme_browser.post(
+        f"/contracts/{contract}/edit/?table=client",
+        {"amount": "0", "signed_on": "2026-01-05", "is_active": "on"},
+        **HTMX,
+    )
+    html = text(refused)
+    assert refused.status_code == 400 and html.startswith('<tr class="editing">')
+    assert f'id="edit-{contract}-amount_error"' in html and "hx-swap-oob" not in html
+    saved = acme_browser.post(
+        f"/contracts/{contract}/edit/?table=client",
+        {"amount": "150.25", "signed_on": "2026-02-01"},
+        **HTMX,
+    )
+    html = text(saved)
+    assert saved.status_code == 200 and html.startswith("<tr>") and 'form="bulk"' not in html
+    row, swapped = html.split("<template>", 1)
+    assert "€150.25" in row and "Inactive" in row
+    assert f'hx-get="/contracts/{contract}/edit/?table=client"' in row
+    # The client's figures and change history, swapped in by id, as a fresh page shows them.
+    assert '<dl class="facts" id="client-facts" hx-swap-oob="true">' in swapped
+    assert '<dd id="client-active-total">€250.50</dd>' in swapped
+    assert 'id="audit-trail" aria-labelledby="audit-trail-title" hx-swap-oob="true"' in swapped
+    trail = swapped.split('id="audit-trail"', 1)[1]
+    assert f"contract #{contract}" in trail and "150.25" in trail
+    assert '<dd id="client-active-total">€250.50</dd>' in text(acme_browser.get(f"/clients/{ana}/"))
+    cancel = text(acme_browser.get(f"/contracts/{contract}/row/?table=client", **HTMX))
+    assert cancel.startswith("<tr>") and "<template>" not in cancel and 'form="bulk"' not in cancel
+    assert acme_browser.get(f"/contracts/{contract}/row/?table=other", **HTMX).status_code == 400
+
+
 def test_another_tenants_contract_is_not_found(acme_clients, acme, globex):
     contract = ana_contract(acme)
     globex_browser = logged_in(GLOBEX)
