@@ -4,6 +4,8 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connections
+from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import tenant_context
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -273,7 +275,7 @@ def test_the_services_refuse_every_bad_row_before_writing(in_acme, two_clients):
 # --- Bulk activate / deactivate ---------------------------------------------------------
 
 
-def test_bulk_changes_go_row_by_row_in_batches_and_keep_totals_exact(acme, globex):
+def test_bulk_changes_go_in_batches_and_keep_totals_exact(acme, globex):
     book = make_book(acme, seed=12, clients=6, contracts=40)
     other = make_book(globex, seed=13, clients=2, contracts=5)
     with tenant_context(acme):
@@ -291,6 +293,34 @@ def test_bulk_changes_go_row_by_row_in_batches_and_keep_totals_exact(acme, globe
     assert services.set_contracts_active(contract_ids=active[:5], is_active=True, tenant=acme) == 5
     assert kept_totals(acme) == totals_from_contracts(acme)
     assert len(book.contracts) == 40 and len(other.contracts) == 5
+
+
+def test_a_bulk_change_is_set_wise_with_one_history_row_per_changed_contract(acme):
+    make_book(acme, seed=15, clients=40, contracts=150)
+    with tenant_context(acme):
+        active = list(Contract.objects.filter(is_active=True).values_list("pk", flat=True))
+    history = Contract.history.model.objects.using("mysql").filter(tenant_id=acme.pk)
+    before = history.count()
+    contracts_table = Contract._meta.db_table
+    with CaptureQueriesContext(connections["mysql"]) as statements:
+        changed = services.set_contracts_active(
+            contract_ids=active, is_active=False, tenant=acme, batch=40
+        )
+    batches = -(-len(active) // 40)
+    assert changed == len(active) > 2 * 40  # rows over many clients, in several batches
+    updates = [
+        query["sql"]
+        for query in statements.captured_queries
+        if query["sql"].startswith(f"UPDATE `{contracts_table}`")
+    ]
+    assert len(updates) == batches  # one UPDATE per batch, not one per contract
+    # A bounded number of statements per batch, whatever its contracts and clients.
+    assert len(statements.captured_queries) <= 12 * batches < len(active)
+    assert history.count() - before == changed
+    changes = history.filter(history_type="~", is_active=False).values_list("id", flat=True)
+    assert sorted(changes) == sorted(active)
+    assert kept_totals(acme) == totals_from_contracts(acme)
+    assert stored_rollups(acme) == rollups_from_base(acme)
 
 
 def test_a_bulk_change_with_mysql_down_raises_and_changes_nothing(acme):
