@@ -15,9 +15,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import Client as HttpClient
 from django.test.utils import CaptureQueriesContext
+from django.utils import translation
 from django_tenants.utils import tenant_context
 
 from conftest import BOTH_DATABASES, STAFF_PASSWORD
+from dashboard.formats import format_datetime
 from data_access import services
 from data_access.history import acting_as
 from data_access.models import Client, Contract, SavedView
@@ -527,6 +529,14 @@ def test_the_client_detail_shows_the_clients_and_its_contracts_changes(acme, acm
         ("contract", "~"), ("contract", "+"), ("contract", "+"), ("client", "+"),
     ]  # fmt: skip
     assert "<del>1.00</del> → <ins>12.50</ins>" in html and "staff" in html
+    # Each moment as dashboard.formats writes it, in the user's language.
+    with tenant_context(acme):
+        latest = Contract.history.filter(tenant_id=acme.pk, id=contract.pk).latest("history_date")
+    acme_browser.post("/i18n/setlang/", {"language": "pt-br", "next": "/"})
+    html = acme_browser.get(f"/clients/{client.pk}/").content.decode()
+    with translation.override("pt-br"):
+        shown = format_datetime(latest.history_date)
+    assert re.search(r"<time datetime=\"[^\"]+\">([^<]+)</time>", html).group(1) == shown
 
 
 # --- Saved views -----------------------------------------------------------------
