@@ -1,5 +1,5 @@
 """One format per kind of value, in the user's language (Babel's CLDR data):
-dates, whole numbers, amounts, money and country names.
+dates, moments (date and time), whole numbers, amounts, money and country names.
 
 Pages, tables, charts and the admin all format through here, so a date or a sum
 reads the same wherever it appears.
@@ -38,6 +38,23 @@ def format_date(value: datetime.date | datetime.datetime | None) -> str:
     if isinstance(value, datetime.datetime):
         value = timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
     return babel_dates.format_date(value, format="medium", locale=current_locale())
+
+
+def format_datetime(value: datetime.datetime | None) -> str:
+    """A moment in the user's time zone: the date as format_date gives it and the
+    time without seconds, joined as the locale joins them: 'Mar 4, 2026, 2:06 AM' /
+    '4 mar 2026, 2:06' / '4 de mar. de 2026 02:06'."""
+    if value is None:
+        return UNAVAILABLE
+    zone = timezone.get_current_timezone()
+    moment = timezone.localtime(value, zone) if timezone.is_aware(value) else value
+    locale = current_locale()
+    return (
+        babel_dates.get_datetime_format("medium", locale=locale)
+        .replace("'", "")
+        .replace("{0}", babel_dates.format_time(moment, format="short", locale=locale))
+        .replace("{1}", babel_dates.format_date(moment.date(), format="medium", locale=locale))
+    )
 
 
 def format_month(value: datetime.date, *, short: bool = False) -> str:

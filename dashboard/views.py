@@ -14,7 +14,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.core.cache import cache
-from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
+from django.core.exceptions import (
+    BadRequest,
+    ObjectDoesNotExist,
+    PermissionDenied,
+    ValidationError,
+)
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -198,6 +203,7 @@ def client_detail(request: HttpRequest, client_id: int) -> HttpResponse:
         "trail": client_trail(client_id=client.pk, tenant=request.tenant),
         "back_url": _back_to_clients(request.GET.get("back", "")),
     }
+    context |= _contract_table_context(request, in_client=True)
     query = _contract_query(request)
     if query is not None:
         query = context["query"] = query.with_changes(client_id=client.pk)
@@ -228,9 +234,23 @@ def client_detail(request: HttpRequest, client_id: int) -> HttpResponse:
 CHANGE_CONTRACT = "data_access.change_contract"
 
 
-def _contract_table_context(request: HttpRequest) -> dict[str, Any]:
+# Where a contract's row is drawn: the contracts page, or a client's detail (`table=client`
+# on the row, edit and cancel URLs), whose rows have no selection box and whose saves
+# also refresh the client's figures and change history.
+ROW_TABLES = ("contracts", "client")
+
+
+def _contract_table_context(request: HttpRequest, *, in_client: bool = False) -> dict[str, Any]:
     """What the contracts table's rows draw beyond their cells."""
-    return {"can_edit": request.user.has_perm(CHANGE_CONTRACT)}
+    return {"can_edit": request.user.has_perm(CHANGE_CONTRACT), "in_client": in_client}
+
+
+def _row_table_context(request: HttpRequest) -> dict[str, Any]:
+    """The row's table, from its URL's `table` (400 when it names none)."""
+    table = request.GET.get("table", ROW_TABLES[0])
+    if table not in ROW_TABLES:
+        raise BadRequest(f"unknown table {table!r}")
+    return _contract_table_context(request, in_client=table == "client")
 
 
 def _contracts_page(request: HttpRequest, params: QueryDict) -> tuple[dict[str, Any], int]:
@@ -332,7 +352,7 @@ def _row_response(
     status: int = 200,
 ) -> HttpResponse:
     context = {"tenant": request.tenant, "row": table.body[0], "focus": True}
-    context |= _contract_table_context(request)
+    context |= _row_table_context(request)
     if form is None:
         return render(request, "dashboard/contracts.html#contract_row", context, status=status)
     context |= {"form": form, "colspan": len(table.columns) + 1}
@@ -341,6 +361,22 @@ def _row_response(
 
 def _unavailable() -> HttpResponse:
     return _plain(_("Contract data is unavailable right now."), status=503)
+
+
+def _client_row_saved(request: HttpRequest, table: ContractTable) -> HttpResponse:
+    """The saved row on a client's detail, with the client's figures and change
+    history swapped in beside it (hx-swap-oob)."""
+    client = get_object_or_404(Client, pk=table.page.rows[0].client_id)
+    context = {
+        "tenant": request.tenant,
+        "row": table.body[0],
+        "focus": True,
+        "client": client,
+        "totals": client_contract_totals(client_id=client.pk, tenant=request.tenant),
+        "trail": client_trail(client_id=client.pk, tenant=request.tenant),
+    }
+    context |= _row_table_context(request)
+    return render(request, "dashboard/client_detail.html#contract_saved", context)
 
 
 @staff_view
@@ -380,7 +416,10 @@ def contract_edit(request: HttpRequest, contract_id: int) -> HttpResponse:
                 for field, messages in errors.items() or [(None, invalid.messages)]:
                     form.add_error(field if field in form.fields else None, messages)
             else:
-                return _row_response(request, _one_row_table(request, contract_id))
+                table = _one_row_table(request, contract_id)
+                if _row_table_context(request)["in_client"]:
+                    return _client_row_saved(request, table)
+                return _row_response(request, table)
         return _row_response(request, table, form=form, status=400)
     except ContractsUnavailable:
         return _unavailable()

@@ -103,6 +103,40 @@ def test_a_row_is_edited_in_place_with_an_inline_error_first(contracts_page: Pag
     assert totals.active_amount == Decimal("66.50")
 
 
+def test_a_row_is_edited_in_place_on_the_client_detail(acme_page: Page, tenant_url, tenants):
+    """The same row and form as on the contracts page; a save also refreshes the
+    client's figures and change history."""
+    page, client = acme_page, zed(tenants)
+    page.goto(tenant_url("acme", f"/clients/{client.pk}/"))
+    rows, trail = page.locator("#client-contracts tbody tr"), page.locator(".audit-entry")
+    expect(page.locator("#client-active-total")).to_have_text("€55.00")
+    entries = trail.count()
+    page.get_by_role("button", name="Edit Zebra deal").focus()
+    page.keyboard.press("Enter")
+    settled(page)
+    amount = page.get_by_label("Amount", exact=True)
+    expect(amount).to_be_focused()
+    amount.fill("0")
+    amount.press("Enter")
+    expect(page.locator(".inline-edit .errors")).to_contain_text("greater than or equal to 0.01")
+    expect(amount).to_have_attribute("aria-invalid", "true")
+    settled(page)
+    expect(amount).to_be_focused()
+    expect(page.locator("#client-active-total")).to_have_text("€55.00")
+    amount.fill("66.50")
+    amount.press("Enter")
+    expect(rows.first).to_contain_text("€66.50")
+    expect(page.get_by_role("button", name="Edit Zebra deal")).to_be_focused()
+    expect(page.locator("#client-active-total")).to_have_text("€66.50")
+    expect(trail).to_have_count(entries + 1)
+    expect(trail.first).to_contain_text("55.00")
+    expect(trail.first).to_contain_text("66.50")
+    expect(page.locator("#client-contracts input[name=ids]")).to_have_count(0)
+    assert ClientTotals.objects.get(
+        tenant_id=tenants["acme"].pk, client_id=client.pk
+    ).active_amount == Decimal("66.50")
+
+
 def test_bulk_deactivate_asks_for_confirmation_with_the_count(contracts_page: Page, tenants):
     page = contracts_page
     boxes = page.locator(f"{ROWS} input[name=ids]")

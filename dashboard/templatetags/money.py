@@ -1,7 +1,8 @@
 """Formats for templates, from dashboard.formats (the user's language, Babel):
 {{ amount|money:currency }} an amount with the locale's currency symbol,
 {{ amount|amount }} without it (for columns that name it in their header),
-{{ number|count }} a whole number, {{ date|day }} a date, {{ code|country }}."""
+{{ number|count }} a whole number, {{ date|day }} a date, {{ moment|moment }} a date
+and time in the user's time zone, {{ code|country }}."""
 
 from datetime import date, datetime
 from decimal import Decimal
@@ -31,6 +32,11 @@ def count(value: int | None) -> str:
 @register.filter
 def day(value: date | datetime | None) -> str:
     return formats.format_date(value)
+
+
+@register.filter
+def moment(value: datetime | None) -> str:
+    return formats.format_datetime(value)
 
 
 @register.filter

@@ -4,7 +4,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
-from django.utils import translation
+from django.utils import timezone, translation
 
 from dashboard.formats import (
     UNAVAILABLE,
@@ -13,6 +13,7 @@ from dashboard.formats import (
     format_amount,
     format_count,
     format_date,
+    format_datetime,
     format_money,
     format_month,
     sort_key,
@@ -50,6 +51,26 @@ def test_a_datetime_is_shown_as_its_local_date():
     moment = datetime.datetime(2026, 3, 4, 5, 6, 7, tzinfo=datetime.UTC)
     with translation.override("en"):
         assert format_date(moment) == "Mar 4, 2026"
+
+
+@pytest.mark.parametrize(
+    ("language", "utc", "sao_paulo"),
+    [
+        ("en", "Mar 4, 2026, 5:06\u202fAM", "Mar 4, 2026, 2:06\u202fAM"),
+        ("es", "4 mar 2026, 5:06", "4 mar 2026, 2:06"),
+        ("pt-br", "4 de mar. de 2026 05:06", "4 de mar. de 2026 02:06"),
+    ],
+)
+def test_a_moment_follows_the_language_and_the_time_zone(language, utc, sao_paulo):
+    moment = datetime.datetime(2026, 3, 4, 5, 6, 7, tzinfo=datetime.UTC)
+    with translation.override(language):
+        assert format_datetime(moment) == utc
+        with timezone.override("America/Sao_Paulo"):
+            assert format_datetime(moment) == sao_paulo
+        # Its date reads as format_date writes it, in the same zone.
+        with timezone.override("Asia/Tokyo"):
+            assert format_datetime(moment).startswith(format_date(moment))
+        assert format_datetime(None) == UNAVAILABLE
 
 
 def test_months_name_their_year():

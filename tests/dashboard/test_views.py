@@ -15,9 +15,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import Client as HttpClient
 from django.test.utils import CaptureQueriesContext
+from django.utils import translation
 from django_tenants.utils import tenant_context
 
 from conftest import BOTH_DATABASES, STAFF_PASSWORD
+from dashboard.formats import format_datetime
 from data_access import services
 from data_access.history import acting_as
 from data_access.models import Client, Contract, SavedView
@@ -527,6 +529,14 @@ def test_the_client_detail_shows_the_clients_and_its_contracts_changes(acme, acm
         ("contract", "~"), ("contract", "+"), ("contract", "+"), ("client", "+"),
     ]  # fmt: skip
     assert "<del>1.00</del> → <ins>12.50</ins>" in html and "staff" in html
+    # Each moment as dashboard.formats writes it, in the user's language.
+    with tenant_context(acme):
+        latest = Contract.history.filter(tenant_id=acme.pk, id=contract.pk).latest("history_date")
+    acme_browser.post("/i18n/setlang/", {"language": "pt-br", "next": "/"})
+    html = acme_browser.get(f"/clients/{client.pk}/").content.decode()
+    with translation.override("pt-br"):
+        shown = format_datetime(latest.history_date)
+    assert re.search(r"<time datetime=\"[^\"]+\">([^<]+)</time>", html).group(1) == shown
 
 
 # --- Saved views -----------------------------------------------------------------
@@ -726,6 +736,48 @@ def test_invalid_values_come_back_inline_and_change_nothing(
     assert f'id="edit-{contract}-{field}_error"' in html and message in html
     assert 'aria-invalid="true"' in html
     assert "€100.00" in text(acme_browser.get(f"/contracts/{contract}/row/"))
+
+
+def test_the_client_detail_edits_its_rows_in_place_and_refreshes_totals_and_history(
+    acme_clients, acme, acme_browser
+):
+    contract, ana = ana_contract(acme), acme_clients[0].pk
+    detail = text(acme_browser.get(f"/clients/{ana}/"))
+    assert f'hx-get="/contracts/{contract}/edit/?table=client"' in detail
+    assert 'form="bulk"' not in detail  # no selection boxes: no bulk bar here
+    form = text(acme_browser.get(f"/contracts/{contract}/edit/?table=client", **HTMX))
+    assert form.startswith('<tr class="editing"><td colspan=')
+    assert f'hx-post="/contracts/{contract}/edit/?table=client"' in form
+    assert f'hx-get="/contracts/{contract}/row/?table=client"' in form
+    # An invalid value: the form again, with the error on its field, and nothing else.
+    refused = acme_browser.post(
+        f"/contracts/{contract}/edit/?table=client",
+        {"amount": "0", "signed_on": "2026-01-05", "is_active": "on"},
+        **HTMX,
+    )
+    html = text(refused)
+    assert refused.status_code == 400 and html.startswith('<tr class="editing">')
+    assert f'id="edit-{contract}-amount_error"' in html and "hx-swap-oob" not in html
+    saved = acme_browser.post(
+        f"/contracts/{contract}/edit/?table=client",
+        {"amount": "150.25", "signed_on": "2026-02-01"},
+        **HTMX,
+    )
+    html = text(saved)
+    assert saved.status_code == 200 and html.startswith("<tr>") and 'form="bulk"' not in html
+    row, swapped = html.split("<template>", 1)
+    assert "€150.25" in row and "Inactive" in row
+    assert f'hx-get="/contracts/{contract}/edit/?table=client"' in row
+    # The client's figures and change history, swapped in by id, as a fresh page shows them.
+    assert '<dl class="facts" id="client-facts" hx-swap-oob="true">' in swapped
+    assert '<dd id="client-active-total">€250.50</dd>' in swapped
+    assert 'id="audit-trail" aria-labelledby="audit-trail-title" hx-swap-oob="true"' in swapped
+    trail = swapped.split('id="audit-trail"', 1)[1]
+    assert f"contract #{contract}" in trail and "150.25" in trail
+    assert '<dd id="client-active-total">€250.50</dd>' in text(acme_browser.get(f"/clients/{ana}/"))
+    cancel = text(acme_browser.get(f"/contracts/{contract}/row/?table=client", **HTMX))
+    assert cancel.startswith("<tr>") and "<template>" not in cancel and 'form="bulk"' not in cancel
+    assert acme_browser.get(f"/contracts/{contract}/row/?table=other", **HTMX).status_code == 400
 
 
 def test_another_tenants_contract_is_not_found(acme_clients, acme, globex):

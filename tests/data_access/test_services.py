@@ -4,11 +4,14 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connections
+from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import tenant_context
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from conftest import BOTH_DATABASES
+from dashboard import imports
 from data_access import bulk_load, services
 from data_access.boundary import ContractsUnavailable
 from data_access.models import Client, ClientTotals, Contract
@@ -146,7 +149,29 @@ steps_strategy = st.one_of(
     st.tuples(st.just("change_country"), st.integers(0, 1), st.integers(0, 99), st.integers(0, 2)),
     st.tuples(st.just("toggle_client"), st.integers(0, 1), st.integers(0, 99)),
     st.tuples(st.just("delete_client"), st.integers(0, 1), st.integers(0, 99)),
-)
+    # Bulk activate / deactivate of some contracts (and the other tenant's, skipped).
+    st.tuples(
+        st.just("bulk"),
+        st.integers(0, 1),
+        st.booleans(),
+        st.lists(st.integers(0, 99), max_size=8),
+        st.booleans(),
+    ),
+    # CSV imports through the import page's service (dashboard.imports).
+    st.tuples(
+        st.just("import_clients"), st.integers(0, 1), st.integers(1, 3), st.integers(0, 2),
+        st.booleans(),
+    ),
+    st.tuples(
+        st.just("import_contracts"),
+        st.integers(0, 1),
+        st.lists(st.integers(0, 99), min_size=1, max_size=4),
+        st.integers(1, 500_00),
+        st.integers(0, 3),
+        st.booleans(),
+    ),
+    st.tuples(st.just("import_rejected"), st.integers(0, 1), st.booleans(), st.integers(0, 99)),
+)  # fmt: skip
 
 
 def _month(back: int) -> datetime.date:
@@ -156,6 +181,7 @@ def _month(back: int) -> datetime.date:
 def _run(step: tuple, tenants: list, serial: list[int]) -> None:
     """One write through the services; picks past an empty list do nothing."""
     name, which, *args = step
+    event(name)  # --hypothesis-show-statistics: how often each kind of step ran
     tenant = tenants[which]
     with tenant_context(tenant):
         clients = list(Client.objects.order_by("id").values_list("id", flat=True))
@@ -213,6 +239,66 @@ def _run(step: tuple, tenants: list, serial: list[int]) -> None:
         # Refused while the client has contracts, and then nothing changes.
         with contextlib.suppress(services.ClientHasContracts):
             services.delete_client(client_id=clients[args[0] % len(clients)], tenant=tenant)
+    elif name == "bulk" and contracts:
+        is_active, picks, with_foreign = args
+        ids = [contracts[pick % len(contracts)] for pick in picks]
+        if with_foreign:  # another tenant's ids are skipped
+            with tenant_context(tenants[1 - which]):
+                ids += list(Contract.objects.values_list("id", flat=True)[:3])
+        services.set_contracts_active(contract_ids=ids, is_active=is_active, tenant=tenant, batch=3)
+    elif name == "import_clients":
+        rows, country, active = args
+        lines = ["name,email,country,is_active"]
+        for _ in range(rows):
+            serial[0] += 1
+            lines.append(
+                f"Imported {serial[0]},i{serial[0]}@example.com,{COUNTRIES[country]},"
+                f"{'yes' if active else 'no'}"
+            )
+        _import(tenant, "clients", lines)
+    elif name == "import_contracts" and clients:
+        picks, cents, back, active = args
+        lines = ["client_id,title,amount,signed_on,is_active"] + [
+            f"{clients[pick % len(clients)]},Imported,{Decimal(cents + i) / 100},"
+            f"{_month(back).isoformat()},{'yes' if active else 'no'}"
+            for i, pick in enumerate(picks)
+        ]
+        _import(tenant, "contracts", lines)
+    elif name == "import_rejected":
+        # One bad row (an email taken, or a client of no such id in this tenant)
+        # beside good ones: the whole file is refused and nothing is written.
+        contracts_file, pick = args
+        if contracts_file:
+            good = [f"{clients[pick % len(clients)]},Fine,10.00,2026-05-01"] if clients else []
+            lines = ["client_id,title,amount,signed_on", *good, "999999999,Bad,10.00,2026-05-01"]
+        else:
+            serial[0] += 1
+            taken = f"twice{serial[0]}@example.com"  # twice in the file, or already a client's
+            if clients:
+                with tenant_context(tenant):
+                    taken = Client.objects.get(pk=clients[pick % len(clients)]).email.upper()
+            lines = ["name,email,country", f"Fine {serial[0]},f{serial[0]}@example.com,CL"]
+            lines += [f"Bad,{taken},CL", f"Bad again,{taken},CL"]
+        before = _counts(tenant)
+        with pytest.raises(ValidationError):
+            _import(tenant, "contracts" if contracts_file else "clients", lines)
+        assert _counts(tenant) == before
+
+
+def _import(tenant, kind: str, lines: list[str]) -> int:
+    """A CSV file checked then written, as the import page does on confirmation."""
+    with tenant_context(tenant):
+        return imports.write(imports.KINDS[kind], "\n".join(lines) + "\n")
+
+
+def _counts(tenant) -> tuple[int, int, int]:
+    """Clients, contracts and contract history rows: what a refused import must not add."""
+    with tenant_context(tenant):
+        return (
+            Client.objects.count(),
+            Contract.objects.count(),
+            Contract.history.filter(tenant_id=tenant.pk).count(),
+        )
 
 
 @settings(
@@ -229,9 +315,42 @@ def test_random_writes_keep_every_rollup_equal_to_the_oracle(acme, globex, steps
     serial = [0]
     for step in steps:
         _run(step, tenants, serial)
+    _assert_rollups_exact(tenants)
+
+
+# Each tenant starts with imported clients and contracts, so every later step has
+# rows to work on: imports, bulk changes and single writes interleave.
+STARTING_IMPORTS = [
+    ("import_clients", 0, 3, 0, True), ("import_clients", 0, 2, 1, False),
+    ("import_clients", 1, 3, 2, True),
+    ("import_contracts", 0, [0, 1, 2, 3, 4], 120_00, 0, True),
+    ("import_contracts", 1, [0, 1, 2], 75_50, 1, True),
+]  # fmt: skip
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(steps=st.lists(steps_strategy, min_size=1, max_size=20))
+def test_imports_and_bulk_changes_among_random_writes_keep_every_rollup_exact(acme, globex, steps):
+    tenants = [acme, globex]
+    for tenant in tenants:
+        bulk_load.clear_tenant(tenant=tenant)
+        bulk_load.rebuild_rollups(tenant=tenant)
+    serial = [0]
+    for step in [*STARTING_IMPORTS, *steps]:
+        _run(step, tenants, serial)
+    _assert_rollups_exact(tenants)
+
+
+def _assert_rollups_exact(tenants: list) -> None:
+    """Every rollup and the pages and panels read from them equal the oracle."""
     for tenant in tenants:
         assert zero_rows_complete(tenant)  # the services keep every zero row
         assert stored_rollups(tenant) == rollups_from_base(tenant)
+        assert kept_totals(tenant) == totals_from_contracts(tenant)
         for query in (
             ClientQuery(sort="total", page_size=5),
             ClientQuery(sort="-contracts", has_contracts=False, page_size=5),
@@ -273,7 +392,7 @@ def test_the_services_refuse_every_bad_row_before_writing(in_acme, two_clients):
 # --- Bulk activate / deactivate ---------------------------------------------------------
 
 
-def test_bulk_changes_go_row_by_row_in_batches_and_keep_totals_exact(acme, globex):
+def test_bulk_changes_go_in_batches_and_keep_totals_exact(acme, globex):
     book = make_book(acme, seed=12, clients=6, contracts=40)
     other = make_book(globex, seed=13, clients=2, contracts=5)
     with tenant_context(acme):
@@ -291,6 +410,34 @@ def test_bulk_changes_go_row_by_row_in_batches_and_keep_totals_exact(acme, globe
     assert services.set_contracts_active(contract_ids=active[:5], is_active=True, tenant=acme) == 5
     assert kept_totals(acme) == totals_from_contracts(acme)
     assert len(book.contracts) == 40 and len(other.contracts) == 5
+
+
+def test_a_bulk_change_is_set_wise_with_one_history_row_per_changed_contract(acme):
+    make_book(acme, seed=15, clients=40, contracts=150)
+    with tenant_context(acme):
+        active = list(Contract.objects.filter(is_active=True).values_list("pk", flat=True))
+    history = Contract.history.model.objects.using("mysql").filter(tenant_id=acme.pk)
+    before = history.count()
+    contracts_table = Contract._meta.db_table
+    with CaptureQueriesContext(connections["mysql"]) as statements:
+        changed = services.set_contracts_active(
+            contract_ids=active, is_active=False, tenant=acme, batch=40
+        )
+    batches = -(-len(active) // 40)
+    assert changed == len(active) > 2 * 40  # rows over many clients, in several batches
+    updates = [
+        query["sql"]
+        for query in statements.captured_queries
+        if query["sql"].startswith(f"UPDATE `{contracts_table}`")
+    ]
+    assert len(updates) == batches  # one UPDATE per batch, not one per contract
+    # A bounded number of statements per batch, whatever its contracts and clients.
+    assert len(statements.captured_queries) <= 12 * batches < len(active)
+    assert history.count() - before == changed
+    changes = history.filter(history_type="~", is_active=False).values_list("id", flat=True)
+    assert sorted(changes) == sorted(active)
+    assert kept_totals(acme) == totals_from_contracts(acme)
+    assert stored_rollups(acme) == rollups_from_base(acme)
 
 
 def test_a_bulk_change_with_mysql_down_raises_and_changes_nothing(acme):

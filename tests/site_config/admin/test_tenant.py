@@ -9,9 +9,11 @@ from django.contrib.auth.models import User
 from django.db import connections
 from django.test import Client as HttpClient
 from django.test.utils import CaptureQueriesContext
+from django.utils import translation
 from django_tenants.utils import tenant_context
 
 from conftest import BOTH_DATABASES, STAFF_PASSWORD
+from dashboard.formats import format_datetime
 from data_access import services
 from data_access.models import Client, ClientTotals, Contract
 from tests.helpers import contracts_down
@@ -317,6 +319,10 @@ def test_admin_edits_are_audited_with_the_user_and_shown_in_the_history(acme, gl
 
     page = browser.get(f"{CONTRACTS}{contract.pk}/history/").content.decode()
     assert "100.00</del> → <ins>300.00" in page and "staff" in page
+    with tenant_context(acme):
+        changed = Contract.history.filter(tenant_id=acme.pk, id=contract.pk).latest("history_date")
+    with translation.override("en"):  # the moment as dashboard.formats writes it
+        assert f">{format_datetime(changed.history_date)}</time>" in page
     page = browser.get(f"{CLIENTS}{client.pk}/history/").content.decode()
     assert "Ana</del> → <ins>Ana Lima" in page
     # Another tenant's admin: the contract is a 404, its history too.
