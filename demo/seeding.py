@@ -224,15 +224,22 @@ def seed_tenant(
     until: datetime.date | None = None,
     replace: bool = False,
     progress: Callable[[int], None] = lambda rows: None,
+    timings: dict[str, float] | None = None,
 ) -> SeedResult:
-    """Fill one tenant with `clients` clients and `contracts` contracts."""
+    """Fill one tenant with `clients` clients and `contracts` contracts.
+
+    Rows are loaded first and the secondary indexes built after them (see
+    data_access.bulk_load); `timings` gets each phase's seconds."""
     until = until or datetime.date.today()
     rng = random.Random(seed)
     if bulk_load.tenant_has_data(tenant=tenant):
         if not replace:
             raise TenantNotEmpty(f"tenant {tenant.schema_name} already has data (use --replace)")
         bulk_load.clear_tenant(tenant=tenant)
-    bulk_load.copy_clients(tenant=tenant, rows=_client_rows(rng, clients, until), last_id=clients)
+    timings = {} if timings is None else timings
+    bulk_load.copy_clients(
+        tenant=tenant, rows=_client_rows(rng, clients, until), last_id=clients, timings=timings
+    )
     progress(clients)
 
     client_ids = _contract_clients(rng, clients, contracts)
@@ -243,7 +250,7 @@ def seed_tenant(
 
     # Python writes chunk n+1 while MySQL loads chunk n.
     with (
-        bulk_load.contract_loader(tenant=tenant) as load,
+        bulk_load.contract_loader(tenant=tenant, rows=len(client_ids), timings=timings) as load,
         ThreadPoolExecutor(max_workers=1) as loader,
     ):
         pending: Future | None = None
