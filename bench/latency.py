@@ -14,11 +14,12 @@ same run.
 The interactions are the ones whose cost must not grow with the tenant: the full
 page, the table fragment under every sort in both directions, under each filter
 (aggregate filters included) and on a deep page, each panel, the contracts page
-under every sort, a client's detail and an API page. Each prints its median and
-p95 in ms beside its target at the size given (--size): at L p95 ≤ 50 ms and the
-full page ≤ 100 ms; at XL p95 ≤ 150 ms, the table's first pages (every sort, no
-filter) ≤ 60 ms and the full page ≤ 150 ms. --size also picks the deep page
-(2,000 at L, 20,000 at XL) unless --deep-page names one.
+under every sort and its summary (exact count and sum), a client's detail and an
+API page. Each prints its median and p95 in ms beside its target at the size
+given (--size): at L p95 ≤ 50 ms and the full page ≤ 100 ms; at XL p95 ≤ 150 ms,
+the table's first pages (every sort, no filter) ≤ 60 ms and the full page
+≤ 150 ms. --size also picks the deep page (2,000 at L, 20,000 at XL) unless
+--deep-page names one.
 """
 
 import argparse
@@ -86,6 +87,14 @@ def interactions(*, client_id: int, deep_page: int, size: str = "L") -> list[Int
             found.append(
                 Interaction(f"contracts sort={sort}", f"/contracts/?sort={sort}", target_ms=every)
             )
+    found.append(
+        Interaction(
+            "contracts summary (count and sum)",
+            "/contracts/summary/",
+            fragment=True,
+            target_ms=every,
+        )
+    )
     found.append(Interaction("client detail", f"/clients/{client_id}/", target_ms=every))
     found.append(
         Interaction(
