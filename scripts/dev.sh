@@ -92,9 +92,7 @@ start_private_postgres() {
 }
 
 # A private MariaDB under .local/NAME on PORT, with the contrata user; extra
-# arguments go to mariadbd. Seeding builds the contracts' indexes after loading
-# them: a 64M sort buffer sorts each index in few runs, and a 512M redo log keeps
-# bulk loads from waiting on checkpoints.
+# arguments go to mariadbd.
 start_mariadb() {
   local name=$1 port=$2; shift 2
   command -v mariadbd >/dev/null || die "mariadbd not found (apt-get install mariadb-server)"
@@ -121,7 +119,6 @@ start_mariadb() {
       --pid-file="$run/mysqld.pid" --port="$port" --bind-address=127.0.0.1 \
       --character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci \
       --innodb-flush-log-at-trx-commit=2 --innodb-buffer-pool-size=1G --local-infile=1 \
-      --innodb-sort-buffer-size=64M --innodb-log-file-size=512M \
       "$@" --log-error="$log" >/dev/null 2>&1 &
     pid=$!
     for i in $(seq 1 60); do
