@@ -14,7 +14,7 @@ answers the same.
 import datetime
 import functools
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -322,41 +322,11 @@ def client_ids_by_total(
     return set(rows.values_list("client_id", flat=True))
 
 
-# Index entries a capped count reads before the complement is tried.
-COUNT_CAP = 100_000
-
-
 @contracts_database()
-def counted_totals(
-    *, tenant: Tenant, bounds: CentsRange, rows: Callable[[], int] | None = None
-) -> int:
+def counted_totals(*, tenant: Tenant, bounds: CentsRange) -> int:
     """ClientTotals rows, zero rows included, whose total lies within `bounds`: one
-    range of the (tenant, total, client) index, read without the table.
-
-    With `rows`, which says how many ClientTotals rows the tenant has (its clients,
-    when the zero rows are complete; asked only when needed), a range of more than COUNT_CAP rows is counted as
-    `rows` less the rows outside it, the index's two ends, when those are at most
-    COUNT_CAP: a wide filter such as a minimum total below most clients' reads the
-    few rows it leaves out. Only a range with many rows on both sides is counted
-    whole."""
-    within = in_range(totals_of(tenant, None, zeros=True), bounds)
-    if rows is None:
-        return within.count()
-    capped = within[: COUNT_CAP + 1].count()
-    if capped <= COUNT_CAP:
-        return capped
-    low, high = bounds
-    outside = 0
-    for side, edge in (("lt", low), ("gt", high)):
-        if edge is None:
-            continue
-        beyond = totals_of(tenant, None, zeros=True).filter(
-            **{f"active_amount__{side}": cents_to_decimal(edge)}
-        )
-        outside += beyond[: COUNT_CAP + 1].count()
-        if outside > COUNT_CAP:
-            return within.count()
-    return rows() - outside
+    range of the (tenant, total, client) index, read without the table."""
+    return in_range(totals_of(tenant, None, zeros=True), bounds).count()
 
 
 @contracts_database()
