@@ -158,7 +158,9 @@ def test_mysql_down_every_client_page_degrades_and_says_so(acme, acme_clients, a
         clients = body(acme_api.get("/api/clients/", params))
         # An order or a filter that only MySQL knows is dropped, as on the dashboard,
         # and the envelope says so: the rows are then sorted by name.
-        by_total = acme_api.get("/api/clients/amounts/", {"sort": "-total", "active": "", "per_page": "10"})
+        by_total = acme_api.get(
+            "/api/clients/amounts/", {"sort": "-total", "active": "", "per_page": "10"}
+        )
         filtered = body(acme_api.get("/api/clients/", {"min_total": "1", "q": "ANA"}))
     assert stats["results"] == [{"id": r.id, "name": r.name, "contract_count": None} for r in rows]
     assert stats["contracts_available"] is False and stats["contract_terms_dropped"] is False
