@@ -56,7 +56,11 @@ def markdown(results: dict) -> str:
         lines += [
             "",
             f"## {size['size']}: {size['clients']:,} clients, {size['contracts']:,} contracts "
-            f"per tenant ({size['tenants']} tenants)",
+            + (
+                f"per tenant ({size['tenants']} tenants)"
+                if size.get("noise", size["size"]) == size["size"]
+                else f"beside a noise tenant of size {size['noise']}"
+            ),
             "",
             "| scenario | naive median / p95 | product median / p95 | floor median / p95 "
             "| product/floor | naive/product | queries (pg+mysql) | misses |",
