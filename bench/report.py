@@ -56,7 +56,11 @@ def markdown(results: dict) -> str:
         lines += [
             "",
             f"## {size['size']}: {size['clients']:,} clients, {size['contracts']:,} contracts "
-            f"per tenant ({size['tenants']} tenants)",
+            + (
+                f"per tenant ({size['tenants']} tenants)"
+                if size.get("noise", size["size"]) == size["size"]
+                else f"beside a noise tenant of size {size['noise']}"
+            ),
             "",
             "| scenario | naive median / p95 | product median / p95 | floor median / p95 "
             "| product/floor | naive/product | queries (pg+mysql) | misses |",
@@ -90,8 +94,92 @@ def markdown(results: dict) -> str:
                 f"| {b['python_ms']:.2f} |"
             )
         lines += _sharded(size)
-    lines += ["", "![results](results.png)", ""]
+    lines += _curve_table(results)
+    lines += ["", "![results](results.png)", "", "![cost curve](cost-curve.png)", ""]
     return "\n".join(lines)
+
+
+def _curve_table(results: dict) -> list[str]:
+    """Each scenario's product median at every size of the run: the cost curve."""
+    sizes = results["sizes"]
+    if len(sizes) < 2:
+        return []
+    lines = [
+        "",
+        "## Cost curve",
+        "",
+        "The product's median per scenario at each size (ms), drawn on log-log axes in "
+        "`cost-curve.png`; the last column is the growth from the smallest to the largest "
+        "size, against the data's growth. A bounded scenario stays flat.",
+        "",
+        "| scenario | " + " | ".join(size["size"] for size in sizes) + " | growth |",
+        "|---|" + "---:|" * (len(sizes) + 1),
+    ]
+    growth = sizes[-1]["contracts"] / sizes[0]["contracts"]
+    for label, medians in _medians(sizes).items():
+        cells = [f"{m:.2f}" if m is not None else "" for m in medians]
+        known = [m for m in medians if m is not None]
+        grew = f"{known[-1] / known[0]:.1f}x" if len(known) > 1 else ""
+        lines.append(f"| {label} | " + " | ".join(cells) + f" | {grew} |")
+    lines.append("| *(data)* | " + " | ".join("" for _ in sizes) + f" | {growth:.0f}x |")
+    for size in sizes:
+        seeding = size.get("seeding_s", {}).get("single", {})
+        timed = [
+            f"{schema} {seconds:.1f} s ({_phases(seeding.get(f'{schema} phases', {}))})"
+            for schema, seconds in seeding.items()
+            if not schema.endswith(" phases")
+        ]
+        if timed:
+            lines += ["", f"Seeding {size['size']} in this run: {'; '.join(timed)}."]
+    return lines
+
+
+def _phases(phases: dict) -> str:
+    return ", ".join(f"{name} {seconds:.1f} s" for name, seconds in phases.items())
+
+
+def _medians(sizes: list[dict]) -> dict[str, list[float | None]]:
+    """{scenario label: [product median at each size]}; deep pages share one label."""
+    labels: dict[str, list[float | None]] = {}
+    for index, size in enumerate(sizes):
+        for entry in size["scenarios"]:
+            label = "deep page by name" if entry["name"].startswith("deep") else entry["label"]
+            labels.setdefault(label, [None] * len(sizes))[index] = entry["product"]["median_ms"]
+    return labels
+
+
+def plot_curve(results: dict, path: Path) -> None:
+    """Product medians against contracts per tenant, log-log, one line per scenario;
+    the naive join's median (the whole-tenant read) dashed for scale."""
+    sizes = results["sizes"]
+    xs = [size["contracts"] for size in sizes]
+    fig, ax = plt.subplots(figsize=(8, 5.5))
+    for label, medians in _medians(sizes).items():
+        points = [(x, m) for x, m in zip(xs, medians, strict=True) if m is not None]
+        ax.plot(*zip(*points, strict=True), marker="o", label=label)
+    naive = [
+        statistics_median([e["naive"]["median_ms"] for e in size["scenarios"]]) for size in sizes
+    ]
+    ax.plot(xs, naive, color="grey", linestyle="--", marker="x", label="naive join (median)")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xticks(xs)
+    ax.set_xticklabels([f"{s['size']}\n{s['contracts']:,}" for s in sizes], fontsize=8)
+    ax.minorticks_off()
+    ax.set_xlabel("contracts per tenant (clients: a tenth)")
+    ax.set_ylabel("product median ms (log)")
+    ax.set_title("Cost curve: each scenario's median by tenant size")
+    ax.grid(True, which="major", linewidth=0.4)
+    ax.legend(fontsize=7, loc="upper left")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def statistics_median(values: list[float]) -> float:
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
 
 
 def _sharded(size: dict) -> list[str]:
@@ -122,7 +210,11 @@ def _sharded(size: dict) -> list[str]:
     seeding = size.get("seeding_s", {})
     for topology in ("single", "sharded"):
         if seeding.get(topology):
-            timed = ", ".join(f"{schema} {s:.1f} s" for schema, s in seeding[topology].items())
+            timed = ", ".join(
+                f"{schema} {s:.1f} s"
+                for schema, s in seeding[topology].items()
+                if not schema.endswith(" phases")
+            )
             lines += ["", f"Seeding on the {topology} topology in this run: {timed}."]
     return lines
 
@@ -166,3 +258,5 @@ def write(results: dict, out: Path) -> None:
     (out / "results.json").write_text(json.dumps(results, indent=2, default=str) + "\n")
     (out / "results.md").write_text(markdown(results))
     plot(results, out / "results.png")
+    if len(results["sizes"]) > 1:
+        plot_curve(results, out / "cost-curve.png")

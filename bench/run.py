@@ -18,6 +18,7 @@ import argparse
 import cProfile
 import datetime
 import io
+import json
 import os
 import platform
 import pstats
@@ -62,7 +63,11 @@ SIZES = {
     "S": (1_000, 10_000, 20, 50, 10),
     "M": (10_000, 100_000, 200, 30, 5),
     "L": (100_000, 1_000_000, 2_000, 20, 3),
+    "XL": (1_000_000, 10_000_000, 20_000, 10, 2),
 }
+SEEDS = {"S": 11, "M": 12, "L": 13, "XL": 14}
+# The noise tenant's size: the same as the bench tenant's, but L beside XL.
+NOISE = {"XL": "L"}
 APPROACHES = ("naive", "product", "floor")
 SHARDED_APPROACHES = ("product", "floor")
 OUT = ROOT / "docs" / "bench"
@@ -140,7 +145,8 @@ def ensure_seeded(
     schema: str, size: str, clients: int, contracts: int, seed: int, *, seeding: dict
 ) -> Tenant:
     """The tenant, provisioned and holding exactly this data set (seeded if not).
-    `seeding` gets the seconds a seeding took, under the schema's name."""
+    `seeding` gets the seconds a seeding took, under the schema's name, and each
+    phase's seconds under "<schema> phases"."""
     tenant = provision_tenant(
         schema_name=schema,
         name=schema,
@@ -156,8 +162,15 @@ def ensure_seeded(
         return tenant
     log(f"{schema}: seeding {clients} clients / {contracts} contracts")
     started = time.perf_counter()
+    phases: dict[str, float] = {}
     seed_tenant(
-        tenant=tenant, clients=clients, contracts=contracts, seed=seed, until=UNTIL, replace=True
+        tenant=tenant,
+        clients=clients,
+        contracts=contracts,
+        seed=seed,
+        until=UNTIL,
+        replace=True,
+        timings=phases,
     )
     # Statistics and visibility map as autovacuum leaves them after a while
     # (index-only scans need the latter).
@@ -169,7 +182,8 @@ def ensure_seeded(
     Tenant.objects.filter(pk=tenant.pk).update(name=signature)
     tenant.name = signature
     seeding[schema] = round(time.perf_counter() - started, 1)
-    log(f"{schema}: seeded in {seeding[schema]:.1f} s")
+    seeding[f"{schema} phases"] = {name: round(seconds, 1) for name, seconds in phases.items()}
+    log(f"{schema}: seeded in {seeding[schema]:.1f} s ({seeding[f'{schema} phases']})")
     return tenant
 
 
@@ -338,23 +352,31 @@ def run_scenario(scenario: Scenario, ctx: Context, *, repeat: int, naive_repeat:
     return entry
 
 
+def tenant_sets(size: str) -> list[tuple[str, str, int, int, int]]:
+    """(schema, size, clients, contracts, seed) of the size's tenants, the noise one
+    first: a large tenant then loads into a table smaller than itself, so its
+    indexes are built after its rows (data_access.bulk_load)."""
+    noise = NOISE.get(size, size)
+    return [
+        (f"noise_{size.lower()}", noise, *SIZES[noise][:2], SEEDS[size] + 100),
+        (f"bench_{size.lower()}", size, *SIZES[size][:2], SEEDS[size]),
+    ]
+
+
+def seed_size(size: str, *, seeding: dict) -> Tenant:
+    """Both tenants of the size, seeded or reused; the bench tenant."""
+    return [ensure_seeded(*tenant_set, seeding=seeding) for tenant_set in tenant_sets(size)][-1]
+
+
 def bench_size(size: str, *, profile: bool, sharded_url: str | None) -> dict:
     clients, contracts, deep_page, repeat, naive_repeat = SIZES[size]
-    seed = {"S": 11, "M": 12, "L": 13}[size]
-    schemas = {f"bench_{size.lower()}": seed, f"noise_{size.lower()}": seed + 100}
     seeding: dict = {"single": {}, "sharded": {}}
-    tenant, _ = (
-        ensure_seeded(schema, size, clients, contracts, tenant_seed, seeding=seeding["single"])
-        for schema, tenant_seed in schemas.items()
-    )
+    tenant = seed_size(size, seeding=seeding["single"])
     sharded_ctx = None
     if sharded_url:
         with contracts_at(sharded_url):
             # Same clients (reloaded identically), contracts loaded on each tenant's shard.
-            for schema, tenant_seed in schemas.items():
-                ensure_seeded(
-                    schema, size, clients, contracts, tenant_seed, seeding=seeding["sharded"]
-                )
+            seed_size(size, seeding=seeding["sharded"])
             sharded_ctx = Context(tenant, UNTIL, *bare_connections(tenant))
     pg, my = bare_connections(tenant)
     ctx = Context(tenant=tenant, today=UNTIL, pg=pg, my=my)
@@ -389,6 +411,7 @@ def bench_size(size: str, *, profile: bool, sharded_url: str | None) -> dict:
         "clients": clients,
         "contracts": contracts,
         "tenants": 2,
+        "noise": NOISE.get(size, size),
         "seeding_s": seeding,
         "scenarios": entries,
     }
@@ -442,7 +465,10 @@ def code_version() -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", default="S,M,L", help="comma-separated: S, M, L")
+    parser.add_argument("--sizes", default="S,M,L", help="comma-separated: S, M, L, XL")
+    parser.add_argument(
+        "--seed-only", action="store_true", help="seed (or reuse) the tenants, time nothing"
+    )
     parser.add_argument("--no-profile", action="store_true", help="skip the cProfile tables")
     parser.add_argument("--out", type=Path, default=OUT, help="results folder")
     parser.add_argument(
@@ -461,6 +487,12 @@ def main() -> None:
         migrate_sharded(args.sharded_url)
         with contracts_at(args.sharded_url):
             results["environment"]["sharded"] = sharded_environment()
+    if args.seed_only:
+        for size in sizes:
+            seeding: dict = {}
+            seed_size(size, seeding=seeding)
+            print(json.dumps({size: seeding}))
+        return
     for size in sizes:
         results["sizes"].append(
             bench_size(size, profile=not args.no_profile, sharded_url=args.sharded_url)

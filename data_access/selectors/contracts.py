@@ -4,13 +4,15 @@ A page is two queries against MySQL through the tenant-scoped manager (a count
 capped at COUNT_LIMIT rows, and the page itself, both walking a tenant-first
 index), plus one against PostgreSQL for the names of the page's clients. The
 exact count and sum of everything the filters match is a separate question
-(contract_summary), asked by its own fragment so it never holds the table.
+(contract_summary), asked by its own fragment so it never holds the table;
+without filters, or with only a signing range of whole months, it is read from
+the MonthTotals rollup (one row per month), whatever the tenant's size.
 Raises ContractsUnavailable when MySQL cannot be reached.
 """
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db.models import Count, Q, QuerySet, Sum
@@ -18,7 +20,7 @@ from django.db.models.functions import Collate
 from django.utils import timezone
 
 from data_access.boundary import contracts_database
-from data_access.models import BINARY_COLLATION, Client, ClientTotals, Contract
+from data_access.models import BINARY_COLLATION, Client, ClientTotals, Contract, MonthTotals
 from data_access.querying import ContractQuery, ResultPage
 from data_access.tenants import resolve_tenant, tenant_schema
 from tenancy.models import Tenant
@@ -120,14 +122,40 @@ class ContractSummary:
     total: Decimal  # the sum of the matching contracts' amounts, active or not
 
 
+def _whole_months(query: ContractQuery, *, today: date) -> tuple[date | None, date | None] | None:
+    """The signing range when it is the query's only filter and runs over whole
+    months (either end may be open); None otherwise."""
+    if any(
+        value is not None
+        for value in (query.status, query.min_amount, query.max_amount, query.client_id)
+    ):
+        return None
+    signed_from, signed_to = query.signed_range(today=today)
+    if signed_from is not None and signed_from.day != 1:
+        return None
+    if signed_to is not None and (signed_to + timedelta(days=1)).day != 1:
+        return None
+    return signed_from, signed_to
+
+
 @contracts_database()
 def contract_summary(query: ContractQuery, *, tenant: Tenant | None = None) -> ContractSummary:
-    """The exact number and sum of the contracts the query's filters match (one
-    statement; it reads every matching index entry, so the page asks it apart)."""
+    """The exact number and sum of the contracts the query's filters match: from
+    MonthTotals when the filters select whole months (none at all included), else
+    one statement that reads every matching index entry, so the page asks it apart."""
     tenant = resolve_tenant(tenant)
+    months = _whole_months(query, today=timezone.localdate())
     with tenant_schema(tenant):
-        totals = filtered_contracts(query).aggregate(count=Count("id"), total=Sum("amount"))
-    return ContractSummary(count=totals["count"], total=totals["total"] or Decimal("0.00"))
+        if months is not None:
+            rows = MonthTotals.objects.filter(tenant_id=tenant.pk)
+            if months[0] is not None:
+                rows = rows.filter(month__gte=months[0])
+            if months[1] is not None:
+                rows = rows.filter(month__lte=months[1])
+            totals = rows.aggregate(count=Sum("contracts"), total=Sum("amount"))
+        else:
+            totals = filtered_contracts(query).aggregate(count=Count("id"), total=Sum("amount"))
+    return ContractSummary(count=totals["count"] or 0, total=totals["total"] or Decimal("0.00"))
 
 
 def _after(query: ContractQuery, row: dict) -> Q:

@@ -162,6 +162,7 @@ def test_client_page_equals_the_brute_force_oracle(
                     mock.patch.object(clients_selector, "SMALL_MATCH", 0),
                     mock.patch.object(clients_selector, "_walk_is_cheaper", walk_always),
                     mock.patch.object(clients_selector, "DEEP_OFFSET", 0),
+                    mock.patch.object(aggregates, "DEEP_SKIP", 0),
                     mock.patch.object(aggregates, "MAX_IN_LIST", 0),
                 ):
                     assert_matches_oracle(acme, query)
@@ -295,6 +296,7 @@ def test_zero_rows_answer_every_sort_and_aggregate_filter_like_the_oracle(
             with (
                 mock.patch.object(clients_selector, "SMALL_MATCH", 0),
                 mock.patch.object(clients_selector, "_walk_is_cheaper", walk_always),
+                mock.patch.object(aggregates, "DEEP_SKIP", 0),
                 mock.patch.object(aggregates, "MAX_IN_LIST", 0),
             ):
                 assert_matches_oracle(acme, query)
@@ -474,6 +476,24 @@ def test_deep_pages_read_ids_first_and_match_the_oracle(acme, book, monkeypatch,
     monkeypatch.setattr(clients_selector, "DEEP_OFFSET", 0)
     for page in (1, 2, 3):
         assert_matches_oracle(acme, ClientQuery(sort=sort, page=page, page_size=2))
+
+
+@pytest.mark.parametrize("zero_rows", [False, True])
+@pytest.mark.parametrize(
+    "filters", [{}, {"min_total": Decimal("10")}, {"max_total": Decimal("50")}]
+)
+def test_deep_pages_in_a_totals_order_find_their_keys_in_the_index(
+    acme, globex, book, monkeypatch, zero_rows, filters
+):
+    """Past DEEP_SKIP rows a totals page is found by an index-only scan, then read
+    by key: the same rows, ties broken by id, as the oracle."""
+    if zero_rows:
+        complete_zero_rows(acme)
+        complete_zero_rows(globex)
+    monkeypatch.setattr(aggregates, "DEEP_SKIP", 0)
+    for sort in ("total", "-total", "contracts", "-contracts"):
+        for page in (1, 2, 3):
+            assert_matches_oracle(acme, ClientQuery(sort=sort, page=page, page_size=2, **filters))
 
 
 def test_created_ranges_are_whole_days_and_periods_narrow_them(acme):

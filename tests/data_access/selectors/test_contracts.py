@@ -4,12 +4,14 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.db import connections
+from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import tenant_context
 
 from conftest import BOTH_DATABASES
 from data_access import services
 from data_access.boundary import ContractsUnavailable
-from data_access.models import Client, Contract
+from data_access.models import Client, Contract, MonthTotals
 from data_access.querying import ContractQuery, InvalidQuery
 from data_access.selectors import contracts as contract_selectors
 from data_access.selectors.contracts import (
@@ -162,6 +164,41 @@ def test_the_summary_counts_and_sums_every_match_exactly(acme, globex, contracts
     assert contract_summary(ContractQuery(), tenant=globex).total == Decimal("0.00")
     with contracts_down(), pytest.raises(ContractsUnavailable):
         contract_summary(ContractQuery(), tenant=acme)
+
+
+def _summed(first: datetime.date | None, last: datetime.date | None) -> tuple[int, Decimal]:
+    """The oracle: count and sum of CONTRACTS signed in [first, last]."""
+    amounts = [
+        Decimal(amount)
+        for _, _, amount, signed, _ in CONTRACTS
+        if (first is None or datetime.date(*signed) >= first)
+        and (last is None or datetime.date(*signed) <= last)
+    ]
+    return len(amounts), sum(amounts, Decimal("0.00"))
+
+
+@pytest.mark.parametrize(
+    ("signed_from", "signed_to", "from_rollup"),
+    [
+        (None, None, True),
+        (datetime.date(2026, 1, 1), datetime.date(2026, 2, 28), True),
+        (None, datetime.date(2025, 12, 31), True),
+        (datetime.date(2026, 3, 1), None, True),
+        (datetime.date(2026, 1, 11), datetime.date(2026, 2, 28), False),  # part of January
+        (datetime.date(2026, 1, 1), datetime.date(2026, 6, 29), False),  # part of June
+    ],
+)
+def test_a_summary_of_whole_months_is_read_from_the_month_rollup(
+    acme, globex, contracts, signed_from, signed_to, from_rollup
+):
+    query = ContractQuery(signed_from=signed_from, signed_to=signed_to)
+    with CaptureQueriesContext(connections["mysql"]) as queries:
+        summary = contract_summary(query, tenant=acme)
+    assert (summary.count, summary.total) == _summed(signed_from, signed_to)
+    read = " ".join(q["sql"] for q in queries.captured_queries)
+    assert (MonthTotals._meta.db_table in read) is from_rollup
+    assert (Contract._meta.db_table in read) is not from_rollup
+    assert contract_summary(query, tenant=globex) == type(summary)(0, Decimal("0.00"))
 
 
 # --- Export rows ----------------------------------------------------------------------
