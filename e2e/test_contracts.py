@@ -34,6 +34,19 @@ def zed(tenants) -> Client:
         return Client.objects.get(name="Zed Zebra")
 
 
+def save_a_refused_amount(page: Page) -> None:
+    """In an open row form: a zero amount, saved with Enter, is refused by the
+    services; the error shows in the row, on the field, which keeps the focus."""
+    amount = page.get_by_label("Amount", exact=True)
+    expect(amount).to_be_focused()
+    amount.fill("0")
+    amount.press("Enter")
+    expect(page.locator(".inline-edit .errors")).to_contain_text("greater than or equal to 0.01")
+    expect(amount).to_have_attribute("aria-invalid", "true")
+    settled(page)
+    expect(amount).to_be_focused()
+
+
 def test_the_client_name_autocomplete_filters_by_that_client(contracts_page: Page, tenants):
     page = contracts_page
     page.get_by_role("combobox", name="Client").press_sequentially("zeb", delay=30)
@@ -79,15 +92,8 @@ def test_a_row_is_edited_in_place_with_an_inline_error_first(contracts_page: Pag
     row.get_by_role("button", name="Edit Zebra deal").click()
     settled(page)
     amount = page.get_by_label("Amount", exact=True)
-    expect(amount).to_be_focused()
     expect(amount).to_have_value("55.00")
-    # Zero: the services refuse it; the error shows in the row, on the field.
-    amount.fill("0")
-    amount.press("Enter")
-    expect(page.locator(".inline-edit .errors")).to_contain_text("greater than or equal to 0.01")
-    expect(amount).to_have_attribute("aria-invalid", "true")
-    settled(page)
-    expect(amount).to_be_focused()
+    save_a_refused_amount(page)
     # Escape gives the row back unchanged.
     amount.press("Escape")
     expect(page.locator(ROWS).first).to_contain_text("€55.00")
@@ -115,13 +121,7 @@ def test_a_row_is_edited_in_place_on_the_client_detail(acme_page: Page, tenant_u
     page.keyboard.press("Enter")
     settled(page)
     amount = page.get_by_label("Amount", exact=True)
-    expect(amount).to_be_focused()
-    amount.fill("0")
-    amount.press("Enter")
-    expect(page.locator(".inline-edit .errors")).to_contain_text("greater than or equal to 0.01")
-    expect(amount).to_have_attribute("aria-invalid", "true")
-    settled(page)
-    expect(amount).to_be_focused()
+    save_a_refused_amount(page)
     expect(page.locator("#client-active-total")).to_have_text("€55.00")
     amount.fill("66.50")
     amount.press("Enter")
