@@ -90,6 +90,21 @@ class Browser:
         )
 
 
+def bulk_steps(
+    browser: Browser, selection: list[tuple[str, str]], described: str
+) -> dict[str, Callable[[int], tuple]]:
+    """Deactivate the selection (ask, then confirm), then activate it back."""
+
+    def post(field: str, action: str) -> Callable[[int], tuple]:
+        return lambda r: browser.post("/contracts/bulk/", [*selection, (field, action)])
+
+    return {
+        f"bulk deactivate: ask ({described})": post("action", "deactivate"),
+        f"bulk deactivate: confirm ({described})": post("confirm_action", "deactivate"),
+        f"bulk activate: confirm ({described})": post("confirm_action", "activate"),
+    }
+
+
 def tasks(browser: Browser, client_id: int) -> dict[str, Callable[[int], tuple]]:
     status, page, _ = browser.get(f"/contracts/?client={client_id}&per_page=25")
     contract_ids = re.findall(r'name="ids" value="(\d+)"', page)
@@ -128,15 +143,7 @@ def tasks(browser: Browser, client_id: int) -> dict[str, Callable[[int], tuple]]
             f"/contracts/{first}/edit/?table=client",
             [("amount", amount(r + 1)), ("signed_on", signed_on), ("is_active", "on")],
         ),
-        f"bulk deactivate: ask ({len(ticked)} rows)": lambda r: browser.post(
-            "/contracts/bulk/", [*ticked, ("action", "deactivate")]
-        ),
-        f"bulk deactivate: confirm ({len(ticked)} rows)": lambda r: browser.post(
-            "/contracts/bulk/", [*ticked, ("confirm_action", "deactivate")]
-        ),
-        f"bulk activate: confirm ({len(ticked)} rows)": lambda r: browser.post(
-            "/contracts/bulk/", [*ticked, ("confirm_action", "activate")]
-        ),
+        **bulk_steps(browser, ticked, f"{len(ticked)} rows"),
         "saved view: save": lambda r: browser.post(
             "/views/save/",
             [("table", "contracts"), ("name", "Last month"), ("query", "period=last_month")],
@@ -209,17 +216,7 @@ def bulk_tasks(browser: Browser, rows: int) -> tuple[dict[str, Callable[[int], t
             if status != 200:
                 raise SystemExit(f"could not restore the inactive contracts (HTTP {status})")
 
-    return {
-        f"bulk deactivate: ask (all {count:,} matching)": lambda r: browser.post(
-            "/contracts/bulk/", [*selected, ("action", "deactivate")]
-        ),
-        f"bulk deactivate: confirm (all {count:,} matching)": lambda r: browser.post(
-            "/contracts/bulk/", [*selected, ("confirm_action", "deactivate")]
-        ),
-        f"bulk activate: confirm (all {count:,} matching)": lambda r: browser.post(
-            "/contracts/bulk/", [*selected, ("confirm_action", "activate")]
-        ),
-    }, restore
+    return bulk_steps(browser, selected, f"all {count:,} matching"), restore
 
 
 def main() -> None:

@@ -350,33 +350,28 @@ def _row_response(
     *,
     form: ContractEditForm | None = None,
     status: int = 200,
+    saved: bool = False,
 ) -> HttpResponse:
+    """The contract's row (or its edit form). Saved on a client's detail, the row
+    comes with the client's figures and change history, swapped in by id."""
     context = {"tenant": request.tenant, "row": table.body[0], "focus": True}
     context |= _row_table_context(request)
-    if form is None:
-        return render(request, "dashboard/contracts.html#contract_row", context, status=status)
-    context |= {"form": form, "colspan": len(table.columns) + 1}
-    return render(request, "dashboard/contracts.html#contract_row_form", context, status=status)
+    if form is not None:
+        context |= {"form": form, "colspan": len(table.columns) + 1}
+        return render(request, "dashboard/contracts.html#contract_row_form", context, status=status)
+    if saved and context["in_client"]:
+        client = get_object_or_404(Client, pk=table.page.rows[0].client_id)
+        context |= {
+            "client": client,
+            "totals": client_contract_totals(client_id=client.pk, tenant=request.tenant),
+            "trail": client_trail(client_id=client.pk, tenant=request.tenant),
+        }
+        return render(request, "dashboard/client_detail.html#contract_saved", context)
+    return render(request, "dashboard/contracts.html#contract_row", context, status=status)
 
 
 def _unavailable() -> HttpResponse:
     return _plain(_("Contract data is unavailable right now."), status=503)
-
-
-def _client_row_saved(request: HttpRequest, table: ContractTable) -> HttpResponse:
-    """The saved row on a client's detail, with the client's figures and change
-    history swapped in beside it (hx-swap-oob)."""
-    client = get_object_or_404(Client, pk=table.page.rows[0].client_id)
-    context = {
-        "tenant": request.tenant,
-        "row": table.body[0],
-        "focus": True,
-        "client": client,
-        "totals": client_contract_totals(client_id=client.pk, tenant=request.tenant),
-        "trail": client_trail(client_id=client.pk, tenant=request.tenant),
-    }
-    context |= _row_table_context(request)
-    return render(request, "dashboard/client_detail.html#contract_saved", context)
 
 
 @staff_view
@@ -416,10 +411,7 @@ def contract_edit(request: HttpRequest, contract_id: int) -> HttpResponse:
                 for field, messages in errors.items() or [(None, invalid.messages)]:
                     form.add_error(field if field in form.fields else None, messages)
             else:
-                table = _one_row_table(request, contract_id)
-                if _row_table_context(request)["in_client"]:
-                    return _client_row_saved(request, table)
-                return _row_response(request, table)
+                return _row_response(request, _one_row_table(request, contract_id), saved=True)
         return _row_response(request, table, form=form, status=400)
     except ContractsUnavailable:
         return _unavailable()

@@ -308,11 +308,7 @@ def _counts(tenant) -> tuple[int, int, int]:
 )
 @given(steps=st.lists(steps_strategy, min_size=1, max_size=25))
 def test_random_writes_keep_every_rollup_equal_to_the_oracle(acme, globex, steps):
-    tenants = _emptied(acme, globex)
-    serial = [0]
-    for step in steps:
-        _run(step, tenants, serial)
-    _assert_rollups_exact(tenants)
+    _assert_exact_after(steps, tenants=[acme, globex])
 
 
 # Each tenant starts with imported clients and contracts, so every later step has
@@ -332,20 +328,19 @@ STARTING_IMPORTS = [
 )
 @given(steps=st.lists(steps_strategy, min_size=1, max_size=20))
 def test_imports_and_bulk_changes_among_random_writes_keep_every_rollup_exact(acme, globex, steps):
-    tenants = _emptied(acme, globex)
-    serial = [0]
-    for step in [*STARTING_IMPORTS, *steps]:
-        _run(step, tenants, serial)
-    _assert_rollups_exact(tenants)
+    _assert_exact_after([*STARTING_IMPORTS, *steps], tenants=[acme, globex])
 
 
-def _emptied(*tenants) -> list:
-    """The tenants with no rows: each example starts from empty tenants, their
-    zero rows complete (none yet)."""
+def _assert_exact_after(steps: list, *, tenants: list) -> None:
+    """From empty tenants (their zero rows complete: none yet), run the steps, then
+    check every rollup against the oracle."""
     for tenant in tenants:
         bulk_load.clear_tenant(tenant=tenant)
         bulk_load.rebuild_rollups(tenant=tenant)
-    return list(tenants)
+    serial = [0]
+    for step in steps:
+        _run(step, tenants, serial)
+    _assert_rollups_exact(tenants)
 
 
 def _assert_rollups_exact(tenants: list) -> None:
