@@ -42,6 +42,20 @@ PERIOD_CHOICES = [
 ]
 
 
+def iso_date_input() -> forms.DateInput:
+    """A text box in ISO form, whatever the browser's locale (a type="date" box
+    shows mm/dd/yyyy to a pt-BR user on an en-US browser)."""
+    return forms.DateInput(
+        format="%Y-%m-%d",
+        attrs={
+            "placeholder": _("yyyy-mm-dd"),
+            "pattern": r"\d{4}-\d{2}-\d{2}",
+            "inputmode": "numeric",
+            "autocomplete": "off",
+        },
+    )
+
+
 class QueryForm(forms.Form):
     """A filter bar for `query_class`: one field per parameter, in their order."""
 
@@ -68,17 +82,7 @@ class QueryForm(forms.Form):
         if isinstance(field, forms.DecimalField):
             field.widget.attrs["inputmode"] = "decimal"
         if isinstance(field, forms.DateField):
-            # A text box in ISO form, whatever the browser's locale (a type="date"
-            # box shows mm/dd/yyyy to a pt-BR user on an en-US browser).
-            field.widget = forms.DateInput(
-                format="%Y-%m-%d",
-                attrs={
-                    "placeholder": _("yyyy-mm-dd"),
-                    "pattern": r"\d{4}-\d{2}-\d{2}",
-                    "inputmode": "numeric",
-                    "autocomplete": "off",
-                },
-            )
+            field.widget = iso_date_input()
         if param.name == "per_page":
             # What an absent per_page means, for app.js to restore after history navigation.
             field.widget.attrs["data-default"] = str(DEFAULT_PAGE_SIZE)
@@ -187,7 +191,7 @@ class ContractEditForm(forms.Form):
         for name in self.FIELDS:
             field = _model_field(name)
             if isinstance(field, forms.DateField):
-                field.widget = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+                field.widget = iso_date_input()
             if isinstance(field, forms.DecimalField):
                 field.widget.attrs["inputmode"] = "decimal"
             self.fields[name] = field

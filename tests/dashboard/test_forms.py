@@ -1,11 +1,13 @@
 """dashboard.forms: filter bars built from the queries' parameters, validated by them."""
 
+from datetime import date
+
 import pytest
 from django.db import connection
 from django.http import QueryDict
 from django.test.utils import CaptureQueriesContext
 
-from dashboard.forms import ClientFilterForm, ContractFilterForm
+from dashboard.forms import ClientFilterForm, ContractEditForm, ContractFilterForm
 from data_access.querying import ClientQuery, ContractQuery, InvalidQuery
 
 pytestmark = pytest.mark.django_db
@@ -123,3 +125,11 @@ def test_parsed_values_are_the_querys_not_the_forms():
     form = ContractFilterForm(QueryDict(""))
     form.is_valid()
     assert form.query == ContractQuery()
+
+
+def test_the_inline_edit_dates_are_the_filters_iso_text_box():
+    signed_on = str(
+        ContractEditForm(contract_id=7, initial={"signed_on": date(2025, 4, 9)})["signed_on"]
+    )
+    assert 'type="text"' in signed_on and 'placeholder="yyyy-mm-dd"' in signed_on
+    assert 'value="2025-04-09"' in signed_on and 'id="edit-7-signed_on"' in signed_on
