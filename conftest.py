@@ -3,7 +3,7 @@ the public tenant and two tenants, acme and globex, whose client ids overlap; th
 audit of every statement sent to the contracts database; and, when that database
 is a Spider head (`make test-sharded`), tests that commit their contracts."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from django.conf import settings
@@ -14,6 +14,7 @@ from django.utils import translation
 from django_tenants.utils import tenant_context
 
 from data_access.boundary import breaker
+from data_access.selectors import panels
 from data_access.sharding.backend.base import DatabaseWrapper as SpiderHead
 from data_access.sharding.statements import tenant_keyed_tables
 from site_config.tenant_middleware import tenants_by_host
@@ -114,6 +115,25 @@ def _back_to_public_schema_and_english() -> Iterator[None]:
     connection.set_schema_to_public()
     # LocaleMiddleware activates a request's language for the whole thread.
     translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
+def _orphan_report_refreshed_inline(request, monkeypatch) -> None:
+    """A scheduled refresh of the orphan report runs in the thread that scheduled it:
+    a thread of its own would open connections that cannot see the test's
+    transaction. Transactional tests (the browser tests, the test of the real
+    thread) keep the thread."""
+    marker = request.node.get_closest_marker("django_db")
+    if not (marker and marker.kwargs.get("transaction")):
+        monkeypatch.setattr(panels, "run_refresh", panels.inline)
+
+
+@pytest.fixture
+def held_refreshes(monkeypatch) -> list[Callable[[], None]]:
+    """Refreshes of the orphan report, scheduled but held until the test runs them."""
+    jobs: list[Callable[[], None]] = []
+    monkeypatch.setattr(panels, "run_refresh", jobs.append)
+    return jobs
 
 
 @pytest.fixture

@@ -41,9 +41,9 @@ def markdown(results: dict) -> str:
         "- **naive**: load every client and every per-client contract aggregate of the "
         "tenant, join in Python, filter, sort, slice (the seed's approach).",
         "- **product**: `selectors.clients.client_page` / `selectors.panels.kpis` + `selectors.panels.signed_per_month` "
-        "/ `panels.totals_by_country`. (`panels.orphan_contracts` is not timed: it groups "
-        "every contract, so the dashboard reads it from a per-tenant cache that "
-        "`data_access.services` drops on every write.)",
+        "/ `panels.totals_by_country`. (`panels.refresh_orphan_report` is not timed: it "
+        "groups every contract, so the dashboard reads the stored report and refreshes "
+        "it off the request.)",
         "- **floor**: the hand-written SQL an expert would run for the same answer, on bare "
         "psycopg / MySQLdb connections.",
         "",

@@ -1,5 +1,6 @@
 """One format per kind of value, in the user's language (Babel's CLDR data):
-dates, moments (date and time), whole numbers, amounts, money and country names.
+dates, moments (date and time) and their age, whole numbers, amounts, money and
+country names.
 
 Pages, tables, charts and the admin all format through here, so a date or a sum
 reads the same wherever it appears.
@@ -55,6 +56,16 @@ def format_datetime(value: datetime.datetime | None) -> str:
         .replace("{0}", babel_dates.format_time(moment, format="short", locale=locale))
         .replace("{1}", babel_dates.format_date(moment.date(), format="medium", locale=locale))
     )
+
+
+def format_age(value: datetime.datetime | None, *, now: datetime.datetime | None = None) -> str:
+    """How long ago a moment was, rounded as people say it: '3 minutes ago' /
+    'hace 3 minutos' / 'há 3 minutos'. Never in the future: another process's
+    clock may run a little ahead."""
+    if value is None:
+        return UNAVAILABLE
+    ago = max((now or timezone.now()) - value, datetime.timedelta(seconds=1))
+    return babel_dates.format_timedelta(-ago, add_direction=True, locale=current_locale())
 
 
 def format_month(value: datetime.date, *, short: bool = False) -> str:

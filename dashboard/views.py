@@ -127,9 +127,14 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @dataclass(frozen=True, slots=True)
 class Panel:
-    data: Any = None
+    data: Any = None  # None: computed off the request and not ready yet (data health)
     unavailable: bool = False  # MySQL is down
     invalid: bool = False  # the filters did not validate
+
+    @property
+    def running(self) -> bool:
+        """Still being computed: the panel asks again in a few seconds."""
+        return self.data is None and not self.unavailable and not self.invalid
 
 
 def _countries(query: ClientQuery, tenant: Tenant) -> list[tuple[panels.CountryTotal, str]]:
@@ -144,6 +149,7 @@ PANELS: dict[str, Callable[[ClientQuery, Tenant], Any]] = {
     "monthly": lambda query, tenant: month_chart(
         panels.signed_per_month(query, months=CHART_MONTHS, tenant=tenant)
     ),
+    # The stored report, at once (None while the first check runs off the request).
     "health": lambda query, tenant: panels.orphan_contracts(tenant=tenant),
 }
 

@@ -10,7 +10,11 @@ Rules:
 - every client has a ClientTotals row, zero while it has no active contract:
   create_client and create_clients write it, delete_client removes it, and the
   clients they write do not clear TotalsCoverage (a trigger clears it for every
-  other writer).
+  other writer);
+- these rules mean the services never make an orphan contract, so only a change
+  or deletion of a contract whose client is already missing can change the orphan
+  report: those alone mark it stale (panels.mark_orphan_report_stale), and no
+  write ever runs or waits for the check itself.
 
 MySQL failures surface as ContractsUnavailable (data_access.boundary), with
 nothing written.
@@ -50,7 +54,7 @@ from data_access.models import (
     TotalsCoverage,
 )
 from data_access.querying import ClientQuery, ContractQuery, InvalidQuery
-from data_access.selectors.panels import forget_orphan_contracts
+from data_access.selectors.panels import mark_orphan_report_stale
 from data_access.tenants import resolve_tenant
 from tenancy.models import Tenant
 
@@ -197,6 +201,13 @@ def _delta_order(item: tuple[tuple[type[Model], tuple], list]) -> tuple[str, tup
     return model._meta.db_table, key
 
 
+def _orphan_report_changed(tenant: Tenant) -> None:
+    """Mark the orphan report stale once the write is committed (a caller's own
+    MySQL transaction, such as the admin's, commits later): a refresh that read the
+    mark before then could miss the write and still look current."""
+    transaction.on_commit(functools.partial(mark_orphan_report_stale, tenant=tenant), using=MYSQL)
+
+
 def _this_contract(contract: Contract, tenant: Tenant) -> QuerySet[Contract]:
     return Contract.unscoped.using(MYSQL).filter(pk=contract.pk, tenant_id=tenant.pk)
 
@@ -228,7 +239,6 @@ def create_contract(
             deltas = _new_deltas()
             _count_contract(deltas, contract, segment, 1)
             _apply(deltas, tenant_id=tenant.pk)
-    forget_orphan_contracts(tenant=tenant)
     return contract
 
 
@@ -252,7 +262,8 @@ def update_contract(
             .get(pk=contract_id, tenant_id=tenant.pk)
         )
         deltas = _new_deltas()
-        _count_contract(deltas, contract, _lock_segment(contract.client_id), -1)
+        before = _lock_segment(contract.client_id)
+        _count_contract(deltas, contract, before, -1)
         before_client = contract.client_id
         for field, value in changes.items():
             setattr(contract, field, value)
@@ -270,7 +281,8 @@ def update_contract(
         record_contracts([contract], kind=Kind.CHANGED)
         _count_contract(deltas, contract, segment, 1)
         _apply(deltas, tenant_id=tenant.pk)
-    forget_orphan_contracts(tenant=tenant)
+    if before is None:  # an orphan contract, maybe given an existing client now
+        _orphan_report_changed(tenant)
     return contract
 
 
@@ -288,11 +300,13 @@ def delete_contract(*, contract_id: int, tenant: Tenant | None = None) -> None:
             .get(pk=contract_id, tenant_id=tenant.pk)
         )
         deltas = _new_deltas()
-        _count_contract(deltas, contract, _lock_segment(contract.client_id), -1)
+        segment = _lock_segment(contract.client_id)
+        _count_contract(deltas, contract, segment, -1)
         _this_contract(contract, tenant).delete()
         record_contracts([contract], kind=Kind.DELETED)
         _apply(deltas, tenant_id=tenant.pk)
-    forget_orphan_contracts(tenant=tenant)
+    if segment is None:  # an orphan contract is gone
+        _orphan_report_changed(tenant)
 
 
 CLIENT_FIELDS = frozenset({"name", "email", "country", "is_active", "created_at"})
@@ -407,7 +421,6 @@ def delete_client(*, client_id: int, tenant: Tenant | None = None) -> None:
         with _zero_rows_kept():
             client.delete()
         _delete_zero_row(tenant=tenant, client_id=client_id)
-    forget_orphan_contracts(tenant=tenant)
 
 
 # --- Imports: every row checked first, then all written in one transaction ------------
@@ -500,7 +513,6 @@ def create_contracts(
                 _count_contract(deltas, contract, known[contract.client_id], 1)
             record_contracts(contracts, kind=Kind.CREATED)
             _apply(deltas, tenant_id=tenant.pk)
-    forget_orphan_contracts(tenant=tenant)
     return contracts
 
 
@@ -595,8 +607,6 @@ def set_contracts_active(
             record_contracts(contracts, kind=Kind.CHANGED)
             _apply(deltas, tenant_id=tenant.pk)
         changed += len(contracts)
-    if changed:
-        forget_orphan_contracts(tenant=tenant)
     return changed
 
 

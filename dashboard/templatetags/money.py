@@ -2,7 +2,7 @@
 {{ amount|money:currency }} an amount with the locale's currency symbol,
 {{ amount|amount }} without it (for columns that name it in their header),
 {{ number|count }} a whole number, {{ date|day }} a date, {{ moment|moment }} a date
-and time in the user's time zone, {{ code|country }}."""
+and time in the user's time zone, {{ moment|ago }} how long ago it was, {{ code|country }}."""
 
 from datetime import date, datetime
 from decimal import Decimal
@@ -37,6 +37,11 @@ def day(value: date | datetime | None) -> str:
 @register.filter
 def moment(value: datetime | None) -> str:
     return formats.format_datetime(value)
+
+
+@register.filter
+def ago(value: datetime | None) -> str:
+    return formats.format_age(value)
 
 
 @register.filter

@@ -16,13 +16,28 @@ active, min/max total, has_contracts; its sort and page are ignored):
 
 Either way a panel runs a small, fixed number of queries, whatever the data
 size. MySQL failures surface as ContractsUnavailable.
+
+The orphan report (data health) is the exception: it groups every contract of the
+tenant (5 to 8 s at 10M contracts), so it is never computed on a request. It is
+stored in the shared cache with the moment it was checked, read from there at
+once, and refreshed off the request path (see orphan_contracts).
 """
 
 import datetime
+import logging
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from functools import partial
 
+from django.conf import settings
 from django.core.cache import cache
+from django.db import connections
+from django.db.utils import load_backend
+from django.utils import timezone
 
 from data_access.boundary import ContractsUnavailable
 from data_access.querying import ClientQuery
@@ -33,8 +48,20 @@ from data_access.tenants import resolve_tenant, tenant_schema
 from tenancy.models import Tenant
 
 CENT = Decimal("0.01")
-# Seconds an OrphanReport is reused (services drop it sooner on every write).
-ORPHANS_TTL = 60
+# Seconds an OrphanReport is current. An older one is still shown (with its age)
+# while a refresh runs off the request.
+ORPHANS_FRESH = 300
+# MySQL read timeout of a refresh off the request (the request's 2 s would cut
+# the check short: it takes 5 to 8 s at 10M contracts).
+ORPHANS_REFRESH_TIMEOUT = 300
+# The refresh lock outlives the longest refresh, so that a second one never starts
+# while the first still runs; a refresh that dies with its process (a recycled
+# worker) holds it until then.
+ORPHANS_LOCK = ORPHANS_REFRESH_TIMEOUT + 60
+# After a failed refresh (MySQL down), seconds before the next one is tried.
+ORPHANS_RETRY = 30
+
+logger = logging.getLogger("contrata.data_health")
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +92,7 @@ class MonthCount:
 class OrphanReport:
     contracts: int
     clients: list[int]
+    checked_at: datetime.datetime  # when the check started: the data is at least as recent
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,35 +249,154 @@ def signed_per_month(
     return result
 
 
-def _orphans_key(tenant: Tenant) -> str:
-    # django_tenants.cache.make_key prefixes the connection's schema, which need not
-    # be `tenant`'s (panels take the tenant as an argument): the pk keeps keys apart.
-    return f"panels:orphan_contracts:{tenant.pk}"
+# --- Orphan contracts (data health) -----------------------------------------------
+#
+# Keys name the tenant's pk: django_tenants.cache.make_key prefixes the connection's
+# schema, which need not be `tenant`'s (panels take the tenant as an argument). Every
+# cache call runs inside tenant_schema(tenant) too, so the prefix is always the same,
+# whether a request, a refresh thread or a command makes it.
 
 
-def orphan_contracts(*, tenant: Tenant | None = None, fresh: bool = False) -> OrphanReport:
-    """Contracts whose client does not exist in the tenant (should be none).
+def _report_key(tenant: Tenant) -> str:
+    return f"panels:orphan_report:{tenant.pk}"
 
-    Exact but costly (it groups all of the tenant's contracts: ~0.9 s at 1M), and it
-    is a data-health panel, so the report is cached for ORPHANS_TTL seconds in the
-    shared cache and dropped by forget_orphan_contracts whenever data_access.services
-    writes a contract or deletes a client. Writes that bypass the services (the way
-    orphans appear) show up after at most ORPHANS_TTL; `fresh` computes (and
-    re-caches) now.
+
+def _written_key(tenant: Tenant) -> str:
+    return f"panels:orphan_report:written:{tenant.pk}"
+
+
+def _lock_key(tenant: Tenant) -> str:
+    return f"panels:orphan_report:lock:{tenant.pk}"
+
+
+REFRESHING, FAILED = "refreshing", "failed"  # the lock's values
+
+
+@dataclass(frozen=True, slots=True)
+class _Stored:
+    report: OrphanReport
+    # The tenant's write mark when the check started: a later mark makes it stale.
+    written: str | None
+
+
+def orphan_contracts(*, tenant: Tenant | None = None) -> OrphanReport | None:
+    """The tenant's stored report of contracts whose client does not exist (should be
+    none), at once, whatever the tenant's size; None while the first check runs.
+
+    A report older than ORPHANS_FRESH, or marked stale by a write since its check
+    started (mark_orphan_report_stale), is still returned, and one refresh is
+    scheduled off the request (run_refresh), unless one is running already in any
+    process (a lock in the shared cache). Raises ContractsUnavailable when there is
+    no report and the last refresh failed (it is retried after ORPHANS_RETRY).
     """
     tenant = resolve_tenant(tenant)
-    # Same schema for get, set and delete, so make_key's prefix always matches.
+    keys = [_report_key(tenant), _written_key(tenant), _lock_key(tenant)]
     with tenant_schema(tenant):
-        cached = None if fresh else cache.get(_orphans_key(tenant))
-        if isinstance(cached, OrphanReport):
-            return cached
+        found = cache.get_many(keys)
+    stored = found.get(keys[0])
+    if not isinstance(stored, _Stored):
+        stored = None
+    lock = found.get(keys[2])
+    if lock is None and (stored is None or _is_stale(stored, written=found.get(keys[1]))):
+        schedule_refresh(tenant=tenant)
+    if stored is None and lock == FAILED:
+        raise ContractsUnavailable("the orphan check failed; retried shortly")
+    return stored.report if stored else None
+
+
+def _is_stale(stored: _Stored, *, written: str | None) -> bool:
+    age = timezone.now() - stored.report.checked_at
+    return age > datetime.timedelta(seconds=ORPHANS_FRESH) or stored.written != written
+
+
+def refresh_orphan_report(*, tenant: Tenant) -> OrphanReport:
+    """Check now and store the report: costly, it groups all of the tenant's
+    contracts. Runs off the request (schedule_refresh) and in check_integrity."""
+    with tenant_schema(tenant):
+        written = cache.get(_written_key(tenant))
+        checked_at = timezone.now()
         missing = aggregates.orphan_contracts_by_client(tenant=tenant)
-        report = OrphanReport(contracts=sum(missing.values()), clients=list(missing))
-        cache.set(_orphans_key(tenant), report, ORPHANS_TTL)
+        report = OrphanReport(
+            contracts=sum(missing.values()), clients=list(missing), checked_at=checked_at
+        )
+        # No expiry: an old report beats none (the next read refreshes it).
+        cache.set(_report_key(tenant), _Stored(report=report, written=written), None)
     return report
 
 
-def forget_orphan_contracts(*, tenant: Tenant) -> None:
-    """Drop the tenant's cached OrphanReport (called by data_access.services)."""
+def mark_orphan_report_stale(*, tenant: Tenant) -> None:
+    """Make the tenant's next read schedule a refresh (called by data_access.services).
+
+    A new mark rather than a recheck of the write's client ids here: merging such a
+    recheck into the stored report would race with other writes and with a refresh
+    already under way, while a mark is one cache write and the refresh it causes is
+    exact. A refresh that started before the mark stores a report that is stale at
+    once, so no committed write is missed."""
     with tenant_schema(tenant):
-        cache.delete(_orphans_key(tenant))
+        cache.set(_written_key(tenant), uuid.uuid4().hex, None)
+
+
+def schedule_refresh(*, tenant: Tenant) -> bool:
+    """Start a refresh of the tenant's report off the request, unless one holds the
+    lock already (cache.add is atomic across processes); whether one was started."""
+    with tenant_schema(tenant):
+        if not cache.add(_lock_key(tenant), REFRESHING, ORPHANS_LOCK):
+            return False
+    run_refresh(partial(_refresh, tenant))
+    return True
+
+
+def _refresh(tenant: Tenant) -> None:
+    """The scheduled job: a failure is logged and leaves the old report; the lock
+    then stays FAILED for ORPHANS_RETRY seconds, so a MySQL that is down is not
+    asked again by every read."""
+    try:
+        refresh_orphan_report(tenant=tenant)
+    except Exception:
+        logger.exception(
+            "orphan report of %s not refreshed; the last one stays", tenant.schema_name
+        )
+        with tenant_schema(tenant):
+            cache.set(_lock_key(tenant), FAILED, ORPHANS_RETRY)
+        return
+    with tenant_schema(tenant):
+        cache.delete(_lock_key(tenant))
+
+
+@contextmanager
+def _own_connections() -> Iterator[None]:
+    """Connections of this thread's own, closed at the end, with a MySQL read timeout
+    long enough for the check."""
+    alias = settings.CONTRACTS_DATABASE
+    request_settings = connections[alias].settings_dict
+    options = {**request_settings["OPTIONS"], "read_timeout": ORPHANS_REFRESH_TIMEOUT}
+    backend = load_backend(request_settings["ENGINE"])
+    connections[alias] = backend.DatabaseWrapper({**request_settings, "OPTIONS": options}, alias)
+    try:
+        yield
+    finally:
+        connections.close_all()
+
+
+def in_a_thread(job: Callable[[], None]) -> None:
+    """Run a job in a daemon thread of this process, on connections of its own: the
+    request that scheduled it answers at once."""
+
+    def run() -> None:
+        try:
+            with _own_connections():
+                job()
+        except Exception:  # the cache itself failed (PostgreSQL down): the lock expires
+            logger.exception("background job failed")
+
+    threading.Thread(target=run, name="orphan-report", daemon=True).start()
+
+
+def inline(job: Callable[[], None]) -> None:
+    """Run a job in the calling thread (the tests: a thread's own connections would
+    not see their transaction)."""
+    job()
+
+
+# How a scheduled refresh runs; replaceable (the tests run it inline).
+run_refresh: Callable[[Callable[[], None]], None] = in_a_thread

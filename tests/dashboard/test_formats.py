@@ -10,6 +10,7 @@ from dashboard.formats import (
     UNAVAILABLE,
     country_name,
     currency_symbol,
+    format_age,
     format_amount,
     format_count,
     format_date,
@@ -71,6 +72,25 @@ def test_a_moment_follows_the_language_and_the_time_zone(language, utc, sao_paul
         with timezone.override("Asia/Tokyo"):
             assert format_datetime(moment).startswith(format_date(moment))
         assert format_datetime(None) == UNAVAILABLE
+
+
+@pytest.mark.parametrize(
+    ("language", "minutes", "seconds", "ahead"),
+    [
+        ("en", "3 minutes ago", "20 seconds ago", "1 second ago"),
+        ("es", "hace 3 minutos", "hace 20 segundos", "hace 1 segundo"),
+        ("pt-br", "há 3 minutos", "há 20 segundos", "há 1 segundo"),
+    ],
+)
+def test_an_age_says_how_long_ago_in_the_language(language, minutes, seconds, ahead):
+    moment = datetime.datetime(2026, 3, 4, 5, 6, 7, tzinfo=datetime.UTC)
+    later = datetime.timedelta
+    with translation.override(language):
+        assert format_age(moment, now=moment + later(minutes=3, seconds=10)) == minutes
+        assert format_age(moment, now=moment + later(seconds=20)) == seconds
+        # A moment from a clock slightly ahead is never "in 2 seconds".
+        assert format_age(moment, now=moment - later(seconds=2)) == ahead
+        assert format_age(None) == UNAVAILABLE
 
 
 def test_months_name_their_year():

@@ -12,7 +12,7 @@ import pytest
 from babel.dates import format_skeleton
 from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection
+from django.db import connection, connections
 from django.test import Client as HttpClient
 from django.test.utils import CaptureQueriesContext
 from django.utils import translation
@@ -23,6 +23,7 @@ from dashboard.formats import format_datetime
 from data_access import services
 from data_access.history import acting_as
 from data_access.models import Client, Contract, SavedView
+from data_access.selectors import panels
 from tenancy.models import Country
 from tests.helpers import ACME, GLOBEX, TODAY, contracts_down, logged_in, make_clients
 
@@ -326,7 +327,8 @@ def test_panels_parse_their_parameters_without_loading_the_countries(acme_client
     assert acme_browser.get("/panels/top/", {"country": "Chile"}, **HTMX).status_code == 400
 
 
-def test_each_panel_is_its_own_fragment(acme_clients, acme_browser):
+def test_each_panel_is_its_own_fragment(acme, acme_clients, acme_browser):
+    panels.refresh_orphan_report(tenant=acme)  # the health panel has a report to show
     for name in PANELS:
         response = acme_browser.get(f"/panels/{name}/", **HTMX)
         html = text(response)
@@ -355,6 +357,78 @@ def test_each_bar_of_the_chart_says_its_value(acme, acme_browser):
     assert f"<title>{month}: 2 contracts, €15.50 (month in progress)</title>" in html
     assert html.count('role="listitem"') == 12
     assert f"<td>{month} (month in progress)</td><td>2</td><td>€15.50</td>" in html
+
+
+def _checked(html: str) -> tuple[datetime.datetime, str, str]:
+    """The health panel's moment of the check: its datetime, title and text."""
+    found = re.search(
+        r'<p class="muted" id="health-checked"><time datetime="([^"]+)" title="([^"]+)">([^<]+)</time>',
+        html,
+    )
+    assert found, html
+    return datetime.datetime.fromisoformat(found[1]), unescape(found[2]), unescape(found[3])
+
+
+def test_the_health_panel_says_its_first_check_runs_and_asks_again_soon(
+    acme, acme_clients, acme_browser, held_refreshes
+):
+    Contract.unscoped.create(
+        tenant_id=acme.pk, client_id=9_000_001, title="Lost", amount=Decimal(1), signed_on=TODAY
+    )
+    with CaptureQueriesContext(connections["mysql"]) as mysql:
+        running = text(acme_browser.get("/panels/health/", **HTMX))
+    assert not mysql.captured_queries  # no check, nor anything else, on MySQL
+    assert 'id="health-running" role="status">The check is running' in running
+    assert 'hx-trigger="filters-changed from:body, every 3s"' in running
+    held_refreshes.pop()()  # off the request
+    done = text(acme_browser.get("/panels/health/", **HTMX))
+    assert "1 contract belongs to a client that no longer exists." in done
+    assert "Missing client ids: 9000001" in done
+    assert 'hx-trigger="filters-changed from:body, every 60s"' in done
+    checked_at, title, said = _checked(done)
+    assert checked_at == panels.orphan_contracts(tenant=acme).checked_at
+    assert title == format_datetime(checked_at)
+    assert re.fullmatch(r"Checked \d+ seconds? ago", said)
+    assert not held_refreshes
+
+
+@pytest.mark.parametrize(
+    ("language", "running", "checked"),
+    [
+        ("en", "The check is running", r"Checked \d+ seconds? ago"),
+        ("es", "La comprobación está en curso", r"Comprobado hace \d+ segundos?"),
+        ("pt-br", "A verificação está em andamento", r"Verificado há \d+ segundos?"),
+    ],
+)
+def test_the_health_panel_speaks_the_users_language(
+    acme, acme_browser, held_refreshes, language, running, checked
+):
+    def panel() -> str:
+        return text(acme_browser.get("/panels/health/", HTTP_ACCEPT_LANGUAGE=language, **HTMX))
+
+    assert running in panel()
+    held_refreshes.pop()()
+    checked_at, title, said = _checked(panel())
+    assert re.fullmatch(checked, said)
+    with translation.override(language):
+        assert title == format_datetime(checked_at)
+
+
+def test_the_health_panel_keeps_its_report_while_mysql_is_down(acme, acme_browser, monkeypatch):
+    panels.refresh_orphan_report(tenant=acme)
+    monkeypatch.setattr(panels, "ORPHANS_FRESH", -1)  # stale: each read refreshes (inline here)
+    with contracts_down():
+        html = text(acme_browser.get("/panels/health/", **HTMX))
+    assert "Every contract belongs to an existing client." in html and "unavailable" not in html
+
+
+def test_the_health_panel_with_no_report_says_when_mysql_is_down(acme, acme_browser):
+    with contracts_down():
+        first = acme_browser.get("/panels/health/", **HTMX)  # its check fails (inline here)
+        second = acme_browser.get("/panels/health/", **HTMX)
+    assert first.status_code == 200 and "The check is running" in text(first)
+    assert second.status_code == 200 and "Contract data is unavailable." in text(second)
+    assert 'hx-trigger="filters-changed from:body, every 60s"' in text(second)
 
 
 def test_money_follows_the_users_language(acme_clients, acme_browser):

@@ -9,6 +9,7 @@ from django.test import Client as HttpClient
 from django_tenants.utils import tenant_context
 
 from conftest import STAFF_PASSWORD
+from data_access.models import Client
 
 pytestmark = pytest.mark.django_db(databases=["default", "mysql"])
 SECRET_SEARCH = "zz-private-search-term"
@@ -40,9 +41,11 @@ def staff_browser(acme) -> HttpClient:
 def test_a_request_logs_one_line_with_tenant_user_status_timing_and_queries(
     acme, staff_browser, request_log, caplog
 ):
+    with tenant_context(acme):  # a match, so the panel asks MySQL for its totals
+        Client.objects.create(name=SECRET_SEARCH, email="secret@example.com", country="CL")
     caplog.clear()
     response = staff_browser.get(
-        f"/panels/health/?q={SECRET_SEARCH}&sort=-total", HTTP_HOST="acme.localhost"
+        f"/panels/kpis/?q={SECRET_SEARCH}&sort=-total", HTTP_HOST="acme.localhost"
     )
     assert response.status_code == 200
     [(level, line)] = request_log()
@@ -53,10 +56,10 @@ def test_a_request_logs_one_line_with_tenant_user_status_timing_and_queries(
     assert len(line["request_id"]) == 32
     assert line["tenant"] == "acme"
     assert line["user"] == staff_id
-    assert (line["method"], line["path"], line["status"]) == ("GET", "/panels/health/", 200)
+    assert (line["method"], line["path"], line["status"]) == ("GET", "/panels/kpis/", 200)
     assert line["duration_ms"] >= 0
     assert line["queries"]["default"] >= 2  # tenant lookup, session, clients
-    assert line["queries"]["mysql"] >= 1  # orphan contracts
+    assert line["queries"]["mysql"] >= 1  # the matching clients' totals
     assert line["slow"] is False
     assert SECRET_SEARCH not in caplog.text
 

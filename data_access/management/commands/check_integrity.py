@@ -14,6 +14,9 @@ the orders they bound, and stays exact.
 --repair rebuilds the derived tables of each tenant with problems or incomplete
 zero rows from its clients and contracts, then checks again; orphan contracts
 are reported, never deleted.
+
+The orphan report it computes is stored as the dashboard's data-health panel
+shows it, so a cron job running this keeps that panel's report fresh.
 """
 
 from typing import Any
@@ -116,7 +119,7 @@ def problems_of(tenant: Tenant) -> tuple[list[str], bool]:
         stored=_months(aggregates.stored_month_totals(tenant=tenant)),
         expected=_months(aggregates.month_totals_from_contracts(tenant=tenant)),
     )
-    orphans = panels.orphan_contracts(tenant=tenant, fresh=True)
+    orphans = panels.refresh_orphan_report(tenant=tenant)  # stored for the dashboard too
     problems = list(derived)
     if orphans.contracts:
         shown = ", ".join(map(str, orphans.clients[:MAX_LISTED]))

@@ -10,6 +10,7 @@ from django_tenants.utils import tenant_context
 from conftest import BOTH_DATABASES
 from data_access import services
 from data_access.models import ClientCount, ClientTotals, Contract, MonthTotals, SegmentTotals
+from data_access.selectors import panels
 from tests.helpers import make_book
 from tests.oracle import rollups_from_base, stored_rollups
 
@@ -61,6 +62,20 @@ def test_orphan_contracts_fail_only_their_tenant(both):
     assert "month totals 2026-01" in out
     assert "globex: ok" in out
     _check("--tenant=globex")  # no error for the clean tenant alone
+
+
+def test_the_check_stores_the_report_the_dashboard_shows(both, held_refreshes):
+    acme, globex = both
+    Contract.unscoped.create(
+        tenant_id=acme.pk, client_id=424_242, title="Orphan", amount=Decimal(1),
+        signed_on=datetime.date(2026, 1, 1),
+    )  # fmt: skip
+    _check_fails("--tenant=acme")
+    report = panels.orphan_contracts(tenant=acme)
+    assert (report.contracts, report.clients) == (1, [424_242])
+    assert not held_refreshes  # fresh: the panel has nothing to refresh
+    assert panels.orphan_contracts(tenant=globex) is None  # only the tenants it checked
+    assert len(held_refreshes) == 1
 
 
 def test_totals_that_disagree_with_contracts_fail(both):
