@@ -339,13 +339,20 @@ class ClientQuery(TableQuery):
     @property
     def has_client_filters(self) -> bool:
         return bool(
-            self.search
-            or self.country
-            or self.active is not None
-            or self.created is not None
-            or self.created_from is not None
-            or self.created_to is not None
+            self.search or self.country or self.active is not None or self.has_created_range
         )
+
+    @property
+    def has_created_range(self) -> bool:
+        return (
+            self.created is not None or self.created_from is not None or self.created_to is not None
+        )
+
+    @property
+    def segment_filters_only(self) -> bool:
+        """Whether the filters are at most a country and an active state: the key of the
+        rollups (ClientCount, SegmentTotals), which then answer for the matching clients."""
+        return not (self.search or self.has_created_range or self.has_aggregate_filters)
 
     def created_bounds(self, *, today: date) -> tuple[datetime | None, datetime | None]:
         """The creation times asked for, [start, end): whole days in the current time

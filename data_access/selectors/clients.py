@@ -135,8 +135,8 @@ def filtered_clients(query: ClientQuery) -> QuerySet[Client]:
 
 def matching_count(query: ClientQuery, clients: QuerySet[Client], tenant: Tenant) -> int:
     """How many clients pass the query's client filters: from ClientCount (a row
-    per country and active state) when there is no search, else counted."""
-    if query.search:
+    per country and active state) when they are at most those two, else counted."""
+    if not query.segment_filters_only:
         return clients.count()
     return aggregates.counted_clients(
         tenant=tenant, country=query.country or None, active=query.active

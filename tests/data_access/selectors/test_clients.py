@@ -310,6 +310,23 @@ def test_zero_rows_answer_every_sort_and_aggregate_filter_like_the_oracle(
                 assert_matches_oracle(acme, query.with_changes(page_size=1))
 
 
+@pytest.mark.parametrize("zero_rows", [False, True])
+def test_a_created_range_is_counted_not_read_from_the_rollup(acme, globex, book, zero_rows):
+    """ClientCount is kept per country and active state: a created range is counted,
+    and the walks' share and the clients without contracts follow that count."""
+    if zero_rows:
+        complete_zero_rows(acme)
+        complete_zero_rows(globex)
+    for sort in SORTS:
+        for page in (1, 2):
+            query = ClientQuery(
+                created_from=datetime.date(2025, 1, 2), sort=sort, page=page, page_size=2
+            )
+            assert_matches_oracle(acme, query)
+            with mock.patch.object(clients_selector, "_walk_is_cheaper", walk_always):
+                assert_matches_oracle(acme, query)
+
+
 def test_clients_written_outside_the_services_fall_back_and_stay_exact(acme, book):
     complete_zero_rows(acme)
     query = ClientQuery(sort="total", page_size=3)
