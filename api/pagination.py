@@ -1,7 +1,8 @@
 """The page envelope of every list: {"count", "next", "previous", "results"}.
 
 Selectors page their own rows (ResultPage, a django Page); these classes only
-wrap a page DRF-style and link its neighbours with the query's own parameters.
+wrap a page DRF-style and link its neighbours with the query's own parameters,
+and say whether its count is exact (past the selectors' cap it is a lower bound).
 """
 
 from typing import TYPE_CHECKING, Any
@@ -12,7 +13,7 @@ from rest_framework.pagination import BasePagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from data_access.querying import ResultPage
+from data_access.querying import COUNT_LIMIT, ResultPage
 from tenancy.models import CURRENCIES
 
 if TYPE_CHECKING:  # DRF imports its settings' classes before rest_framework.views
@@ -30,6 +31,15 @@ def envelope_schema(results: dict[str, Any], **extra: dict[str, Any]) -> dict[st
     }
     return {"type": "object", "required": list(properties), "properties": properties}
 
+
+COUNTING = {
+    "count_is_exact": {
+        "type": "boolean",
+        "description": f"False when more than {COUNT_LIMIT:,} clients match a query "
+        "that the rollups cannot count (a search, a created range, a filter on contract "
+        "totals): `count` is then a lower bound, and `next` is null only on the last page.",
+    },
+}
 
 DEGRADATION = {
     "contracts_available": {
@@ -92,9 +102,11 @@ class ResultPagePagination(BasePagination):
         return self.link(min(self.page.number - 1, self.page.paginator.num_pages))
 
     def extra_fields(self) -> dict[str, Any]:
-        # What the page could answer: without the contracts database, contract
-        # figures are null and contract sorts and filters were dropped.
+        # What the page could answer: the count past its cap is a lower bound;
+        # without the contracts database, contract figures are null and contract
+        # sorts and filters were dropped.
         return {
+            "count_is_exact": self.page.count_is_exact,
             "contracts_available": self.page.contracts_available,
             "contract_terms_dropped": self.page.contract_terms_dropped,
         }
@@ -111,7 +123,7 @@ class ResultPagePagination(BasePagination):
         )
 
     def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
-        return envelope_schema(schema, **DEGRADATION)
+        return envelope_schema(schema, **COUNTING, **DEGRADATION)
 
 
 class CurrencyPagination(ResultPagePagination):
@@ -122,4 +134,4 @@ class CurrencyPagination(ResultPagePagination):
 
     def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
         currency = {"type": "string", "enum": [code for code, _label in CURRENCIES]}
-        return envelope_schema(schema, **DEGRADATION, currency=currency)
+        return envelope_schema(schema, **COUNTING, **DEGRADATION, currency=currency)

@@ -49,7 +49,8 @@ class PrivateReadOnly:
 class ClientPageView(PrivateReadOnly, GenericAPIView):
     """One page of clients: parse, ask client_page, serialize.
 
-    With the contracts database down the page degrades as the dashboard's does:
+    The count is the table's: past its cap a lower bound (`count_is_exact`). With
+    the contracts database down the page degrades as the dashboard's does:
     contract figures are null, contract sorts and filters are dropped, and the
     envelope says both (`contracts_available`, `contract_terms_dropped`)."""
 

@@ -24,6 +24,7 @@ from django.db import connections
 from django.db.models import Count, Sum
 from django_tenants.utils import tenant_context
 
+from data_access import querying
 from data_access.models import Client, ClientTotals, Contract
 from data_access.querying import ClientQuery
 from data_access.selectors import panels
@@ -40,8 +41,8 @@ FIELDS = ("id", "name", "email", "country", "is_active", "created_at")
 SELECT_CLIENTS = f"SELECT {', '.join(FIELDS)} FROM {CLIENTS}"
 SEARCH_SQL = "(UPPER(name::text) LIKE UPPER(%s) OR UPPER(email::text) LIKE UPPER(%s))"
 
-# (count, [(id, name, email, country, is_active, created_at, contracts, total), ...])
-PageResult = tuple[int, list[tuple]]
+# (count as shown, [(id, name, email, country, is_active, created_at, contracts, total), ...])
+PageResult = tuple[int | None, list[tuple]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,8 +86,16 @@ def bare_connections(tenant: Tenant) -> tuple[psycopg.Connection, MySQLdb.Connec
 # --- Normalisation ------------------------------------------------------------------
 
 
+def shown_count(count: int, query: ClientQuery) -> int | None:
+    """A count as the table shows it: exact, or None ("more than COUNT_LIMIT") past
+    the cap for a query that no rollup counts (selectors.clients.ClientPage)."""
+    if query.segment_filters_only or count <= querying.COUNT_LIMIT:
+        return count
+    return None
+
+
 def _page(page: ClientPage) -> PageResult:
-    return page.paginator.count, [
+    return page.paginator.count if page.count_is_exact else None, [
         (
             r.id,
             r.name,
@@ -132,7 +141,7 @@ def naive_page(query: ClientQuery) -> Callable[[Context], PageResult]:
             rows = [r for r in rows if r[3] == query.country]
         column = {"name": 1, "total": 7}[query.column.key]
         rows.sort(key=lambda r: (r[column], r[0]), reverse=query.descending)
-        return len(rows), rows[query.offset : query.offset + query.page_size]
+        return shown_count(len(rows), query), rows[query.offset : query.offset + query.page_size]
 
     return run
 
@@ -235,14 +244,19 @@ def _clients_in_order(ctx: Context, ids: list[int]) -> list[tuple]:
 
 
 def floor_name_page(query: ClientQuery) -> Callable[[Context], PageResult]:
-    """Count, one index-ordered page (deferred join), then the page's totals from MySQL."""
+    """Count (a search up to the cap only), one index-ordered page (deferred join),
+    then the page's totals from MySQL."""
     where, params = "", []
+    counted = f"SELECT COUNT(*) FROM {CLIENTS}"
     if query.search:
         like = f"%{query.search}%"
         where, params = f" WHERE {SEARCH_SQL}", [like, like]
+        # As the product does: no rollup counts a search, so it is counted to the cap.
+        limit = querying.COUNT_LIMIT + 1
+        counted = f"SELECT COUNT(*) FROM (SELECT 1 FROM {CLIENTS}{where} LIMIT {limit}) AS capped"
 
     def run(ctx: Context) -> PageResult:
-        [(count,)] = ctx.pg.execute(f"SELECT COUNT(*) FROM {CLIENTS}{where}", params).fetchall()
+        [(count,)] = ctx.pg.execute(counted, params).fetchall()
         # Deferred join: OFFSET walks the (name, id) index only (index-only scan),
         # and just the page's rows are read from the heap.
         clients = ctx.pg.execute(
@@ -252,7 +266,9 @@ def floor_name_page(query: ClientQuery) -> Callable[[Context], PageResult]:
             f") AS page JOIN {CLIENTS} AS c USING (id) ORDER BY page.sort_name, page.id",
             [*params, query.page_size, query.offset],
         ).fetchall()
-        return count, _joined_rows(clients, _totals_of(ctx, [c[0] for c in clients]))
+        return shown_count(count, query), _joined_rows(
+            clients, _totals_of(ctx, [c[0] for c in clients])
+        )
 
     return run
 

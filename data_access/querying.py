@@ -20,7 +20,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
 from django.core.validators import RegexValidator
-from django.db.models import F, Field, OrderBy
+from django.db.models import F, Field, OrderBy, QuerySet
 from django.db.models.functions import Collate
 from django.utils import timezone
 from django.utils.text import capfirst
@@ -31,6 +31,10 @@ from data_access.models import BINARY_COLLATION, Client, ClientTotals, Contract
 PAGE_SIZES = (10, 25, 50, 100)
 DEFAULT_PAGE_SIZE = 25
 MAX_PAGE = 1_000_000
+# Past this many matching rows, a count that no rollup answers stops: the page says
+# "more than COUNT_LIMIT" rather than count every row (Django admin's
+# show_full_result_count, bounded). See ResultPage.
+COUNT_LIMIT = 10_000
 
 
 class InvalidQuery(ValueError):
@@ -279,6 +283,16 @@ class TableQuery:
     def offset(self) -> int:
         return (self.page - 1) * self.page_size
 
+    @property
+    def window(self) -> slice:
+        """The rows a selector reads for this page: its own and the one after it, which
+        says whether a next page exists when the count cannot (ResultPage)."""
+        return slice(self.offset, self.offset + self.page_size + 1)
+
+    def split_window[Item](self, fetched: list[Item]) -> tuple[list[Item], bool]:
+        """What `window` read, as the page's items and whether any came after them."""
+        return fetched[: self.page_size], len(fetched) > self.page_size
+
     def with_changes(self, **changes: Any) -> Self:
         return dataclasses.replace(self, **changes)
 
@@ -339,13 +353,20 @@ class ClientQuery(TableQuery):
     @property
     def has_client_filters(self) -> bool:
         return bool(
-            self.search
-            or self.country
-            or self.active is not None
-            or self.created is not None
-            or self.created_from is not None
-            or self.created_to is not None
+            self.search or self.country or self.active is not None or self.has_created_range
         )
+
+    @property
+    def has_created_range(self) -> bool:
+        return (
+            self.created is not None or self.created_from is not None or self.created_to is not None
+        )
+
+    @property
+    def segment_filters_only(self) -> bool:
+        """Whether the filters are at most a country and an active state: the key of the
+        rollups (ClientCount, SegmentTotals), which then answer for the matching clients."""
+        return not (self.search or self.has_created_range or self.has_aggregate_filters)
 
     def created_bounds(self, *, today: date) -> tuple[datetime | None, datetime | None]:
         """The creation times asked for, [start, end): whole days in the current time
@@ -447,10 +468,42 @@ class ContractQuery(TableQuery):
 # --- Pages --------------------------------------------------------------------------
 
 
-class ResultPage[Row](Page):
-    """Django's Page over rows a selector fetched itself, with their exact count."""
+def capped_count(rows: QuerySet) -> int:
+    """How many rows the queryset holds, counted over a LIMITed subquery that reads
+    at most COUNT_LIMIT + 1 of them: past COUNT_LIMIT the answer is COUNT_LIMIT + 1,
+    only a lower bound (within_cap)."""
+    return rows.order_by()[: COUNT_LIMIT + 1].count()
 
-    def __init__(self, rows: list[Row], *, query: TableQuery, count: int) -> None:
+
+def within_cap(count: int) -> bool:
+    """Whether a count held to the cap is exact rather than a lower bound."""
+    return count <= COUNT_LIMIT
+
+
+class ResultPage[Row](Page):
+    """Django's Page over rows a selector fetched itself, with their count.
+
+    A count that a rollup answers is exact, whatever its size. Any other is
+    `capped`: exact up to COUNT_LIMIT, and past it `count_is_exact` is False and
+    the paginator's count is a lower bound, COUNT_LIMIT or as far as this page
+    reaches, one more when a row came after it (`more`): the next page exists
+    while rows do.
+    """
+
+    def __init__(
+        self,
+        rows: list[Row],
+        *,
+        query: TableQuery,
+        count: int,
+        capped: bool = False,
+        more: bool = False,
+    ) -> None:
+        self.count_is_exact = not capped or within_cap(count)
+        self.count_limit = COUNT_LIMIT
+        if not self.count_is_exact:
+            reached = query.offset + len(rows) + more if rows else 0
+            count = max(COUNT_LIMIT, reached)
         paginator = Paginator((), query.page_size)
         paginator.count = count  # known already: no second COUNT
         super().__init__(rows, query.page, paginator)

@@ -34,6 +34,7 @@ from data_access.models import (
     SegmentTotals,
     TotalsCoverage,
 )
+from data_access.querying import capped_count
 from data_access.tenants import tenant_schema
 from tenancy.models import Tenant
 
@@ -324,9 +325,10 @@ def client_ids_by_total(
 
 @contracts_database()
 def counted_totals(*, tenant: Tenant, bounds: CentsRange) -> int:
-    """ClientTotals rows, zero rows included, whose total lies within `bounds`: one
-    range of the (tenant, total, client) index, read without the table."""
-    return in_range(totals_of(tenant, None, zeros=True), bounds).count()
+    """ClientTotals rows, zero rows included, whose total lies within `bounds`, up to
+    COUNT_LIMIT + 1 (capped_count: past COUNT_LIMIT, a lower bound): the first rows
+    of one range of the (tenant, total, client) index, read without the table."""
+    return capped_count(in_range(totals_of(tenant, None, zeros=True), bounds))
 
 
 @contracts_database()

@@ -19,14 +19,21 @@ whatever the page size or the data size:
    without contracts last when descending, first when ascending, by id; with
    the zero rows incomplete, those clients' ids are read from PostgreSQL.
 3. Aggregate filters, zero rows complete: every aggregate filter is one range
-   of totals, and its size an index-only count. Without client filters that is
-   the count, and the page is a walk of the range (aggregate sort) or of
+   of totals, and its size an index-only count (capped). Without client filters
+   that is the count, and the page is a walk of the range (aggregate sort) or of
    PostgreSQL's order in at most WALK_ROUNDS batches checked against the range
    (client-column sort). A range of at most SMALL_MATCH clients is filtered,
    counted and ordered by PostgreSQL, whatever the filters.
 4. Everything else: PostgreSQL gives the matching ids (ordered, for a
    client-column sort), MySQL their totals in integer cents, joined, filtered
    and sorted in memory; PostgreSQL loads the page's rows.
+
+The count is exact when ClientCount answers it (at most a country and an
+active state). Any other is held to querying.COUNT_LIMIT, whichever plan counted
+it (ResultPage): exact up to it, a lower bound past it, and each plan reads one
+row past its page, so the next page exists while rows do. A count past the cap
+never picks a plan that needs the exact size: such a range is never read whole,
+and it only proves a walk cheaper, the exact count deciding otherwise.
 
 Ties are broken by id in the sort's direction, so rows never repeat or vanish
 between pages. Orphan totals (contracts whose client is gone, see
@@ -47,7 +54,7 @@ from django.utils import timezone
 
 from data_access.boundary import ContractsUnavailable
 from data_access.models import Client
-from data_access.querying import ClientQuery, ResultPage
+from data_access.querying import ClientQuery, ResultPage, capped_count, within_cap
 from data_access.selectors import aggregates
 from data_access.selectors.aggregates import (
     NO_CONTRACTS,
@@ -100,10 +107,15 @@ class ClientPage(ResultPage[ClientRow]):
         *,
         query: ClientQuery,
         count: int,
+        more: bool = False,
         contracts_available: bool = True,
         asked: ClientQuery | None = None,
     ) -> None:
-        super().__init__(rows, query=query, count=count)
+        # Only ClientCount (country and active state) answers a count whatever its size;
+        # any other is held to the cap, whichever plan counted it, so what the page says
+        # depends on the question, never on the plan.
+        capped = not query.segment_filters_only
+        super().__init__(rows, query=query, count=count, capped=capped, more=more)
         self.contracts_available = contracts_available
         # The query asked, when MySQL was down and `query` is what could be answered.
         self.asked = asked or query
@@ -135,9 +147,10 @@ def filtered_clients(query: ClientQuery) -> QuerySet[Client]:
 
 def matching_count(query: ClientQuery, clients: QuerySet[Client], tenant: Tenant) -> int:
     """How many clients pass the query's client filters: from ClientCount (a row
-    per country and active state) when there is no search, else counted."""
-    if query.search:
-        return clients.count()
+    per country and active state) when they are at most those two, else counted up
+    to COUNT_LIMIT (capped_count: past it, a lower bound)."""
+    if not query.segment_filters_only:
+        return capped_count(clients)
     return aggregates.counted_clients(
         tenant=tenant, country=query.country or None, active=query.active
     )
@@ -171,25 +184,33 @@ def _rows(ids: list[int], clients: dict[int, dict], totals: Cents | None) -> lis
 # --- Plan 1: client columns ----------------------------------------------------------
 
 
-def _page_by_client_columns(query: ClientQuery, tenant: Tenant) -> ClientPage:
+def _page_by_client_columns(
+    query: ClientQuery, tenant: Tenant, *, asked: ClientQuery | None = None
+) -> ClientPage:
     clients = filtered_clients(query)
     count = matching_count(query, clients, tenant)
     ordered = _ordered(clients, query)
-    window = slice(query.offset, query.offset + query.page_size)
     if query.offset < DEEP_OFFSET:
-        page = {row["id"]: row for row in ordered.values(*CLIENT_FIELDS)[window]}
-        ids = list(page)
+        page = {row["id"]: row for row in ordered.values(*CLIENT_FIELDS)[query.window]}
+        ids, more = query.split_window(list(page))
     else:
         # Skipping many rows is cheap from the sort index alone (ids only); whole
         # rows are then read for the page's ids.
-        ids = list(ordered.values_list("id", flat=True)[window])
+        ids, more = query.split_window(list(ordered.values_list("id", flat=True)[query.window]))
         page = _clients_by_id(ids)
     try:
         totals: Cents | None = client_cents(tenant=tenant, client_ids=ids)
     except ContractsUnavailable:
         totals = None
     rows = _rows(ids, page, totals)
-    return ClientPage(rows, query=query, count=count, contracts_available=totals is not None)
+    return ClientPage(
+        rows,
+        query=query,
+        count=count,
+        more=more,
+        contracts_available=totals is not None,
+        asked=asked,
+    )
 
 
 # --- Plan 2: walk the totals index ---------------------------------------------------
@@ -255,13 +276,19 @@ def _page_by_totals_walk(query: ClientQuery, tenant: Tenant, *, zeros: bool) -> 
     their zero rows in the same index (`zeros`), else from PostgreSQL."""
     clients = filtered_clients(query)
     count = matching_count(query, clients, tenant)
-    start, stop = query.offset, query.offset + query.page_size
+    start, stop = query.window.start, query.window.stop  # the page and the row after it
     share = 1.0
     if query.has_client_filters:
         everyone = aggregates.counted_clients(tenant=tenant, country=None, active=None)
-        if not _walk_is_cheaper(count=count, everyone=everyone, stop=stop):
+        matching = count
+        # Past the cap the count is a lower bound: enough to prove the walk cheaper,
+        # not the join; then the exact count decides.
+        lower_bound = not query.segment_filters_only and not within_cap(count)
+        if lower_bound and not _walk_is_cheaper(count=count, everyone=everyone, stop=stop):
+            matching = clients.count()
+        if not _walk_is_cheaper(count=matching, everyone=everyone, stop=stop):
             return _page_joined(query, tenant)
-        share = max(count, 1) / max(everyone, 1)
+        share = max(matching, 1) / max(everyone, 1)
 
     def in_postgres(ids: list[int]) -> dict[int, dict]:
         # The whole rows: those on the page need no second trip.
@@ -269,10 +296,13 @@ def _page_by_totals_walk(query: ClientQuery, tenant: Tenant, *, zeros: bool) -> 
 
     kept_rows: dict[int, dict] = {}
 
-    def without_contracts() -> list[int]:
+    def without_contracts() -> tuple[list[int], int]:
+        """The matching clients without contracts, by id in the sort's direction, and
+        how many clients match in all (exact: the page's count may be capped)."""
         with_contracts = set(client_cents(tenant=tenant))
         ordered = clients.order_by("-id" if query.descending else "id")
-        return [i for i in ordered.values_list("id", flat=True) if i not in with_contracts]
+        matching = list(ordered.values_list("id", flat=True))
+        return [i for i in matching if i not in with_contracts], len(matching)
 
     keep = in_postgres if query.has_client_filters else None
     zero_ids: list[int] = []
@@ -289,7 +319,7 @@ def _page_by_totals_walk(query: ClientQuery, tenant: Tenant, *, zeros: bool) -> 
         )
         ids = [row[0] for row in page_totals]
     elif not query.descending:
-        zero_ids = without_contracts()
+        zero_ids, _ = without_contracts()
         page_totals, _ = _walk_matching_totals(
             query,
             tenant,
@@ -306,14 +336,14 @@ def _page_by_totals_walk(query: ClientQuery, tenant: Tenant, *, zeros: bool) -> 
         )
         ids = [row[0] for row in page_totals]
         if ran_out:
-            zero_ids = without_contracts()
-            with_contracts_count = count - len(zero_ids)
-            first = max(start - with_contracts_count, 0)
-            ids += zero_ids[first : first + query.page_size - len(ids)]
+            zero_ids, matching = without_contracts()
+            first = max(start - (matching - len(zero_ids)), 0)
+            ids += zero_ids[first : first + (stop - start) - len(ids)]
+    ids, more = query.split_window(ids)
     totals: Cents = {client_id: (n, cents) for client_id, n, cents in page_totals}
     missing = [client_id for client_id in ids if client_id not in kept_rows]
     rows = _rows(ids, kept_rows | _clients_by_id(missing), totals)
-    return ClientPage(rows, query=query, count=count)
+    return ClientPage(rows, query=query, count=count, more=more)
 
 
 # --- Plan 3: the range of totals the aggregate filters select --------------------------
@@ -338,8 +368,8 @@ def _page_by_totals_range(query: ClientQuery, tenant: Tenant) -> ClientPage | No
     bounds = totals_range(query)
     if bounds is None:
         return ClientPage([], query=query, count=0)
-    start, stop = query.offset, query.offset + query.page_size
-    in_range = counted_totals(tenant=tenant, bounds=bounds)
+    start, stop = query.window.start, query.window.stop  # the page and the row after it
+    in_range = counted_totals(tenant=tenant, bounds=bounds)  # capped
     if not query.has_client_filters and query.sorts_by_aggregate:
         page_totals = client_cents_in_order(
             tenant=tenant,
@@ -350,14 +380,18 @@ def _page_by_totals_range(query: ClientQuery, tenant: Tenant) -> ClientPage | No
             zeros=True,
             bounds=bounds,
         )
-        ids = [row[0] for row in page_totals]
+        ids, more = query.split_window([row[0] for row in page_totals])
         totals: Cents = {client_id: (n, cents) for client_id, n, cents in page_totals}
-        return ClientPage(_rows(ids, _clients_by_id(ids), totals), query=query, count=in_range)
-    if in_range > SMALL_MATCH:
+        rows = _rows(ids, _clients_by_id(ids), totals)
+        return ClientPage(rows, query=query, count=in_range, more=more)
+    # A count past the cap is a lower bound: such a range is never read whole.
+    if not within_cap(in_range) or in_range > SMALL_MATCH:
         if query.has_client_filters:
             return None  # the count is an intersection of the two databases
         ids, totals = _walk_client_order(query, tenant, bounds=bounds, start=start, stop=stop)
-        return ClientPage(_rows(ids, _clients_by_id(ids), totals), query=query, count=in_range)
+        ids, more = query.split_window(ids)
+        rows = _rows(ids, _clients_by_id(ids), totals)
+        return ClientPage(rows, query=query, count=in_range, more=more)
     totals = client_cents_in_range(tenant=tenant, bounds=bounds, limit=SMALL_MATCH)
     clients = filtered_clients(query).filter(id_in(list(totals)))
     if query.sorts_by_aggregate:
@@ -367,7 +401,9 @@ def _page_by_totals_range(query: ClientQuery, tenant: Tenant) -> ClientPage | No
     else:
         count = clients.count()
         ids = list(_ordered(clients, query).values_list("id", flat=True)[start:stop])
-    return ClientPage(_rows(ids, _clients_by_id(ids), totals), query=query, count=count)
+    ids, more = query.split_window(ids)
+    rows = _rows(ids, _clients_by_id(ids), totals)
+    return ClientPage(rows, query=query, count=count, more=more)
 
 
 def _walk_client_order(
@@ -447,13 +483,12 @@ def _joined(
 
 
 def _page_joined(query: ClientQuery, tenant: Tenant) -> ClientPage:
-    stop = query.offset + query.page_size
-    ids, count, totals = _joined(query, tenant, limit=stop)
-    page_ids = ids[query.offset : stop]
+    ids, count, totals = _joined(query, tenant, limit=query.window.stop)
+    page_ids, more = query.split_window(ids[query.window])
     if totals is None:
         totals = client_cents(tenant=tenant, client_ids=page_ids)
     rows = _rows(page_ids, _clients_by_id(page_ids), totals)
-    return ClientPage(rows, query=query, count=count)
+    return ClientPage(rows, query=query, count=count, more=more)
 
 
 # --- Entry points --------------------------------------------------------------------
@@ -484,14 +519,7 @@ def client_page(query: ClientQuery, *, tenant: Tenant | None = None) -> ClientPa
         except ContractsUnavailable:
             if not query.needs_contracts:
                 raise
-            page = _page_by_client_columns(query.without_contract_terms(), tenant)
-            return ClientPage(
-                page.rows,
-                query=page.query,
-                count=page.paginator.count,
-                contracts_available=False,
-                asked=query,
-            )
+            return _page_by_client_columns(query.without_contract_terms(), tenant, asked=query)
 
 
 def _ordered_ids(query: ClientQuery, tenant: Tenant) -> list[int]:

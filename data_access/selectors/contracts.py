@@ -1,12 +1,12 @@
 """The contracts page and a client's contracts: one tenant's contracts (MySQL).
 
 A page is two queries against MySQL through the tenant-scoped manager (a count
-capped at COUNT_LIMIT rows, and the page itself, both walking a tenant-first
-index), plus one against PostgreSQL for the names of the page's clients. The
-exact count and sum of everything the filters match is a separate question
-(contract_summary), asked by its own fragment so it never holds the table;
-without filters, or with only a signing range of whole months, it is read from
-the MonthTotals rollup (one row per month), whatever the tenant's size.
+capped at querying.COUNT_LIMIT rows, and the page itself, both walking a
+tenant-first index), plus one against PostgreSQL for the names of the page's
+clients. The exact count and sum of everything the filters match is a separate
+question (contract_summary), asked by its own fragment so it never holds the
+table; without filters, or with only a signing range of whole months, it is read
+from the MonthTotals rollup (one row per month), whatever the tenant's size.
 Raises ContractsUnavailable when MySQL cannot be reached.
 """
 
@@ -21,14 +21,11 @@ from django.utils import timezone
 
 from data_access.boundary import contracts_database
 from data_access.models import BINARY_COLLATION, Client, ClientTotals, Contract, MonthTotals
-from data_access.querying import ContractQuery, ResultPage
+from data_access.querying import ContractQuery, ResultPage, capped_count
 from data_access.tenants import resolve_tenant, tenant_schema
 from tenancy.models import Tenant
 
 CONTRACT_FIELDS = ("id", "title", "client_id", "amount", "signed_on", "is_active")
-# Past this many matching rows the page says "more than COUNT_LIMIT" rather than
-# count every row (Django admin's show_full_result_count, bounded).
-COUNT_LIMIT = 10_000
 EXPORT_BATCH = 2_000
 SUGGESTIONS = 10
 
@@ -45,12 +42,13 @@ class ContractRow:
 
 
 class ContractPage(ResultPage[ContractRow]):
+    """A page of contracts: no rollup counts filtered contracts, so the count is
+    capped (exact up to COUNT_LIMIT, a lower bound past it)."""
+
     def __init__(
-        self, rows: list[ContractRow], *, query: ContractQuery, count: int, exact: bool = True
+        self, rows: list[ContractRow], *, query: ContractQuery, count: int, more: bool = False
     ) -> None:
-        super().__init__(rows, query=query, count=count)
-        self.count_is_exact = exact
-        self.count_limit = COUNT_LIMIT
+        super().__init__(rows, query=query, count=count, capped=True, more=more)
 
 
 def filtered_contracts(query: ContractQuery, *, today: date | None = None) -> QuerySet[Contract]:
@@ -92,16 +90,11 @@ def contract_page(query: ContractQuery, *, tenant: Tenant | None = None) -> Cont
     with tenant_schema(tenant):
         with contracts_database():
             contracts = filtered_contracts(query)
-            # COUNT over a LIMITed subquery: at most COUNT_LIMIT + 1 index entries read.
-            count = contracts.order_by()[: COUNT_LIMIT + 1].count()
-            # One row past the page tells whether a next page exists beyond the cap.
-            window = slice(query.offset, query.offset + query.page_size + 1)
-            fetched = list(contracts.order_by(*ordering).values(*CONTRACT_FIELDS)[window])
-        rows = _rows(fetched[: query.page_size])
-    exact = count <= COUNT_LIMIT
-    if not exact:
-        count = max(COUNT_LIMIT, query.offset + len(fetched))
-    return ContractPage(rows, query=query, count=count, exact=exact)
+            count = capped_count(contracts)  # at most COUNT_LIMIT + 1 index entries read
+            fetched = list(contracts.order_by(*ordering).values(*CONTRACT_FIELDS)[query.window])
+        page, more = query.split_window(fetched)
+        rows = _rows(page)
+    return ContractPage(rows, query=query, count=count, more=more)
 
 
 @contracts_database()

@@ -9,9 +9,9 @@ active, min/max total, has_contracts; its sort and page are ignored):
   the number of countries and months, not on the tenant's size. The monthly
   panel reads MonthTotals only without any filter (signings are not kept per
   country).
-- Other filters (search, min/max total, has_contracts), which no rollup can
-  answer: PostgreSQL gives the matching ids (plus ClientTotals for the
-  aggregate filters), then MySQL aggregates those ids in one query, or, past
+- Other filters (search, created dates, min/max total, has_contracts), which no
+  rollup can answer: PostgreSQL gives the matching ids (plus ClientTotals for
+  the aggregate filters), then MySQL aggregates those ids in one query, or, past
   aggregates.MAX_IN_LIST ids, the tenant's ClientTotals are read and summed here.
 
 Either way a panel runs a small, fixed number of queries, whatever the data
@@ -124,7 +124,7 @@ def _select(query: ClientQuery, tenant: Tenant) -> _Selection | None:
 
 def _by_rollups(query: ClientQuery) -> bool:
     """Whether the rollups answer this query's clients: country and active only."""
-    return not query.search and not query.has_aggregate_filters
+    return query.segment_filters_only
 
 
 def _rollup_rows(

@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from conftest import BOTH_DATABASES
+from data_access import querying
 from tests.helpers import body
 
 pytestmark = pytest.mark.django_db(databases=BOTH_DATABASES)
@@ -30,6 +31,27 @@ def test_previous_links_and_pages_past_the_end(acme_clients, acme_api):
     beyond = body(acme_api.get("/api/clients/", {"per_page": 10, "page": 9, "active": ""}))
     assert beyond["results"] == [] and beyond["count"] == 12
     assert "page=2" in beyond["previous"]
+
+
+def test_past_the_cap_the_count_is_a_lower_bound_and_next_links_reach_the_end(
+    acme_clients, acme_api, monkeypatch
+):
+    monkeypatch.setattr(querying, "COUNT_LIMIT", 5)
+    # A search, which no rollup counts, that all 12 clients pass.
+    first = body(acme_api.get("/api/clients/", {"q": "example", "active": "", "per_page": 10}))
+    assert (first["count"], first["count_is_exact"], len(first["results"])) == (11, False, 10)
+    follow = urlsplit(first["next"])
+    second = body(acme_api.get(follow.path + "?" + follow.query))
+    assert (second["count"], second["count_is_exact"], second["next"]) == (12, False, None)
+    assert len(second["results"]) == 2
+    beyond = body(acme_api.get("/api/clients/", {"q": "example", "active": "", "page": 9}))
+    assert (beyond["results"], beyond["count"], beyond["count_is_exact"]) == ([], 5, False)
+    assert beyond["previous"] == "http://acme.localhost/api/clients/?q=example&active="
+    amounts = body(acme_api.get("/api/clients/amounts/", {"min_total": "0", "per_page": 10}))
+    assert amounts["count_is_exact"] is False and amounts["next"] is not None
+    # ClientCount answers the active filter alone: exact past the cap.
+    active = body(acme_api.get("/api/clients/", {"per_page": 10}))
+    assert (active["count"], active["count_is_exact"]) == (9, True)
 
 
 def test_links_carry_the_query_in_its_own_words_without_defaults(acme_clients, acme_api):

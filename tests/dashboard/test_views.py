@@ -20,7 +20,7 @@ from django_tenants.utils import tenant_context
 
 from conftest import BOTH_DATABASES, STAFF_PASSWORD
 from dashboard.formats import format_datetime
-from data_access import services
+from data_access import querying, services
 from data_access.history import acting_as
 from data_access.models import Client, Contract, SavedView
 from data_access.selectors import panels
@@ -247,6 +247,52 @@ def test_past_the_end_says_how_many_pages_there_are(acme_clients, acme_browser):
     html = text(acme_browser.get("/?page=99999&per_page=10"))
     assert "12 clients match, on 2 pages." in html
     assert 'id="last-page" href="?page=2&amp;per_page=10"' in html
+
+
+# A search and an aggregate filter that every client of CLIENTS passes: no rollup
+# counts them.
+UNCOUNTED = ["q=example", "min_total=0"]
+
+
+@pytest.mark.parametrize("filters", UNCOUNTED)
+def test_past_the_cap_the_summary_says_more_than_and_the_pages_go_on(
+    acme_clients, acme_browser, monkeypatch, filters
+):
+    monkeypatch.setattr(querying, "COUNT_LIMIT", 5)
+    first = text(acme_browser.get(f"/?{filters}&per_page=10", **HTMX))
+    assert "Showing 1\u201310 of more than 5 clients (estimate)" in first
+    assert f'rel="next" href="?{filters}&amp;page=2&amp;per_page=10"' in first
+    second = text(acme_browser.get(f"/?{filters}&page=2&per_page=10", **HTMX))
+    assert "Showing 11\u201312 of more than 5 clients (estimate)" in second
+    assert len(names_in_table(second)) == 2 and 'class="page-next disabled"' in second
+    # Past the end the last page is unknown: no count, no link to it.
+    beyond = text(acme_browser.get(f"/?{filters}&page=99&per_page=10"))
+    assert "past the end" in beyond and "Back to the first page" in beyond
+    assert "clients match" not in beyond and 'id="last-page"' not in beyond
+
+
+def test_past_the_cap_a_count_the_rollup_answers_stays_exact(
+    acme_clients, acme_browser, monkeypatch
+):
+    monkeypatch.setattr(querying, "COUNT_LIMIT", 5)
+    assert "Showing 1\u201310 of 12 clients" in text(acme_browser.get("/?per_page=10", **HTMX))
+    html = text(acme_browser.get("/?country=CL&sort=-total", **HTMX))
+    assert "Showing 1\u20135 of 5 clients" in html and "estimate" not in html
+
+
+@pytest.mark.parametrize(
+    ("language", "summary"),
+    [
+        ("es", "Mostrando 1\u201310 de más de 5 clientes (estimación)"),
+        ("pt-br", "Mostrando 1\u201310 de mais de 5 clientes (estimativa)"),
+    ],
+)
+def test_the_estimate_speaks_the_chosen_language(
+    acme_clients, acme_browser, monkeypatch, language, summary
+):
+    monkeypatch.setattr(querying, "COUNT_LIMIT", 5)
+    acme_browser.post("/i18n/setlang/", {"language": language, "next": "/"})
+    assert summary in text(acme_browser.get("/?q=example&per_page=10", **HTMX))
 
 
 # --- Bad input ------------------------------------------------------------------

@@ -4,6 +4,7 @@ from decimal import Decimal
 import pytest
 from django.http import QueryDict
 
+from data_access import querying
 from data_access.querying import (
     CLIENT_COLUMNS,
     CONTRACT_COLUMNS,
@@ -145,6 +146,44 @@ def test_result_page_is_a_django_page_with_a_known_count():
     assert (page.paginator.num_pages, page.start_index(), page.end_index()) == (3, 51, 52)
     assert page.has_previous() and not page.has_next()
     assert list(page.paginator.get_elided_page_range(3, on_each_side=1, on_ends=1)) == [1, 2, 3]
+
+
+def test_a_page_reads_one_row_past_itself_and_splits_it_off():
+    query = ClientQuery(page=3, page_size=10)
+    assert (query.window.start, query.window.stop) == (20, 31)
+    assert query.split_window(list(range(20, 31))) == (list(range(20, 30)), True)
+    assert query.split_window(list(range(20, 27))) == (list(range(20, 27)), False)
+
+
+def test_a_capped_count_is_exact_up_to_the_cap(monkeypatch):
+    monkeypatch.setattr(querying, "COUNT_LIMIT", 40)
+    query = ClientQuery(page=2, page_size=25)
+    exact = ResultPage(["r"] * 15, query=query, count=40, capped=True)
+    assert exact.count_is_exact and exact.paginator.count == 40 and not exact.has_next()
+    # A rollup's count is exact whatever its size.
+    rollup = ResultPage(["r"] * 25, query=query, count=41)
+    assert rollup.count_is_exact and rollup.paginator.num_pages == 2
+
+
+@pytest.mark.parametrize(
+    ("page", "rows", "more", "count", "has_next"),
+    [
+        (1, 25, True, 40, True),  # the cap itself, below the page's reach
+        (2, 25, True, 51, True),  # as far as the row after this page
+        (2, 25, False, 50, False),  # nothing after: the last page
+        (3, 3, False, 53, False),
+        (9, 0, False, 40, False),  # past the end: the cap, never the page's offset
+    ],
+)
+def test_past_the_cap_the_count_is_a_lower_bound_and_a_next_page_exists_while_rows_do(
+    monkeypatch, page, rows, more, count, has_next
+):
+    monkeypatch.setattr(querying, "COUNT_LIMIT", 40)
+    query = ClientQuery(page=page, page_size=25)
+    result = ResultPage(["r"] * rows, query=query, count=41, capped=True, more=more)
+    assert not result.count_is_exact and result.count_limit == 40
+    assert (result.paginator.count, result.has_next()) == (count, has_next)
+    assert (result.number > result.paginator.num_pages) == (rows == 0)
 
 
 @pytest.mark.parametrize(

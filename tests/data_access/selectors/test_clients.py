@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import BOTH_DATABASES
-from data_access import bulk_load, services
+from data_access import bulk_load, querying, services
 from data_access.models import Client, ClientCount, ClientTotals, Contract, TotalsCoverage
 from data_access.querying import CLIENT_COLUMNS, ClientQuery
 from data_access.selectors import aggregates
@@ -97,6 +97,23 @@ def assert_matches_oracle(tenant, query: ClientQuery) -> None:
         assert summary(page.rows) == summary(expected_rows)
 
 
+def assert_capped_page_matches_oracle(tenant, query: ClientQuery) -> None:
+    """With querying.COUNT_LIMIT patched small: the rows are the oracle's; a count
+    that no rollup answers is exact up to the cap and past it a lower bound that
+    never hides a next page nor shows one that does not exist."""
+    with tenant_context(tenant):
+        expected_rows, expected_count = oracle(query)
+        page = client_page(query)
+    assert summary(page.rows) == summary(expected_rows)
+    exact = query.segment_filters_only or expected_count <= querying.COUNT_LIMIT
+    assert page.count_is_exact is exact
+    if exact:
+        assert page.paginator.count == expected_count
+    else:
+        assert querying.COUNT_LIMIT <= page.paginator.count <= expected_count
+        assert page.has_next() is (expected_count > query.offset + query.page_size)
+
+
 # --- Property test against the brute-force oracle ---------------------------------
 
 clients_strategy = st.lists(
@@ -173,6 +190,45 @@ def test_client_page_equals_the_brute_force_oracle(
                     mock.patch.object(clients_selector, "WALK_AHEAD", 0),
                 ):
                     assert_matches_oracle(acme, query)
+        transaction.set_rollback(True, using="mysql")
+        transaction.set_rollback(True)
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    acme_clients=clients_strategy,
+    acme_contracts=contracts_strategy,
+    queries=st.lists(queries_strategy, min_size=1, max_size=4),
+    cap=st.integers(0, 6),
+)
+def test_past_a_small_cap_every_plan_pages_like_the_oracle(
+    acme, acme_clients, acme_contracts, queries, cap
+):
+    with (
+        transaction.atomic(),
+        transaction.atomic(using="mysql"),
+        mock.patch.object(querying, "COUNT_LIMIT", cap),
+    ):
+        load(acme, acme_clients, acme_contracts)
+        for zero_rows in (False, True):
+            if zero_rows:
+                complete_zero_rows(acme)
+            for query in queries:
+                assert_capped_page_matches_oracle(acme, query)
+                # The plans meant for large data; then the real walk decision, which
+                # a count past the cap must not mislead.
+                with (
+                    mock.patch.object(clients_selector, "SMALL_MATCH", 0),
+                    mock.patch.object(clients_selector, "_walk_is_cheaper", walk_always),
+                    mock.patch.object(clients_selector, "DEEP_OFFSET", 0),
+                ):
+                    assert_capped_page_matches_oracle(acme, query)
+                with mock.patch.object(clients_selector, "SMALL_MATCH", 0):
+                    assert_capped_page_matches_oracle(acme, query)
         transaction.set_rollback(True, using="mysql")
         transaction.set_rollback(True)
 
@@ -308,6 +364,110 @@ def test_zero_rows_answer_every_sort_and_aggregate_filter_like_the_oracle(
                 mock.patch.object(clients_selector, "WALK_AHEAD", 0),
             ):
                 assert_matches_oracle(acme, query.with_changes(page_size=1))
+
+
+@pytest.mark.parametrize("zero_rows", [False, True])
+def test_a_created_range_is_counted_not_read_from_the_rollup(acme, globex, book, zero_rows):
+    """ClientCount is kept per country and active state: a created range is counted,
+    and the walks' share and the clients without contracts follow that count."""
+    if zero_rows:
+        complete_zero_rows(acme)
+        complete_zero_rows(globex)
+    for sort in SORTS:
+        for page in (1, 2):
+            query = ClientQuery(
+                created_from=datetime.date(2025, 1, 2), sort=sort, page=page, page_size=2
+            )
+            assert_matches_oracle(acme, query)
+            with mock.patch.object(clients_selector, "_walk_is_cheaper", walk_always):
+                assert_matches_oracle(acme, query)
+
+
+# --- Counts past the cap ----------------------------------------------------------------
+
+# The book's five clients all match these; none is answered by ClientCount.
+UNCOUNTED_BY_ROLLUPS = [
+    {"max_total": Decimal("50")},  # the aggregate-filter plans (a range of totals)
+    {"min_total": Decimal("0"), "max_total": Decimal("100")},
+    {"search": "@"},  # the search plans (every email has one)
+    {"search": "example", "max_total": Decimal("50")},
+]
+
+
+@pytest.mark.parametrize("zero_rows", [False, True])
+@pytest.mark.parametrize("filters", UNCOUNTED_BY_ROLLUPS)
+@pytest.mark.parametrize("sort", ["name", "-created", "-total", "contracts"])
+def test_past_the_cap_a_count_is_a_labelled_lower_bound_and_every_page_is_reachable(
+    acme, globex, book, monkeypatch, zero_rows, filters, sort
+):
+    if zero_rows:
+        complete_zero_rows(acme)
+        complete_zero_rows(globex)
+    monkeypatch.setattr(querying, "COUNT_LIMIT", 2)
+    # Ranges read whole and joins, then the walks (decided by the counts, then forced).
+    for small_match, walk in ((clients_selector.SMALL_MATCH, None), (0, None), (0, walk_always)):
+        monkeypatch.setattr(clients_selector, "SMALL_MATCH", small_match)
+        if walk is not None:
+            monkeypatch.setattr(clients_selector, "_walk_is_cheaper", walk)
+        seen, page_number = [], 1
+        while True:
+            query = ClientQuery(sort=sort, page=page_number, page_size=2, **filters)
+            assert_capped_page_matches_oracle(acme, query)
+            with tenant_context(acme):
+                page = client_page(query)
+            assert not page.count_is_exact and page.count_limit == 2
+            seen += [row.id for row in page.rows]
+            if not page.has_next():
+                break
+            page_number += 1
+        assert page_number == 3 and sorted(seen) == sorted(book)  # by next links alone
+        with tenant_context(acme):
+            beyond = client_page(ClientQuery(sort=sort, page=9, page_size=2, **filters))
+        assert beyond.rows == [] and beyond.paginator.count == 2  # "more than 2"
+        assert not beyond.count_is_exact and beyond.number > beyond.paginator.num_pages
+
+
+@pytest.mark.parametrize(
+    "filters", [{}, {"country": "CL"}, {"active": True}, {"country": "CL", "active": True}]
+)
+@pytest.mark.parametrize("sort", ["name", "-total", "total"])
+def test_rollup_counts_stay_exact_past_the_cap(acme, globex, book, monkeypatch, filters, sort):
+    monkeypatch.setattr(querying, "COUNT_LIMIT", 1)
+    for page in (1, 2):
+        query = ClientQuery(sort=sort, page=page, page_size=2, **filters)
+        assert_matches_oracle(acme, query)
+        with tenant_context(acme):
+            assert client_page(query).count_is_exact
+
+
+def test_a_range_past_the_cap_is_never_read_whole(acme, globex, book, monkeypatch):
+    """A capped count below SMALL_MATCH is only a lower bound: the range may hold
+    more than the SMALL_MATCH rows a whole read takes, so it is walked instead."""
+    complete_zero_rows(acme)
+    monkeypatch.setattr(querying, "COUNT_LIMIT", 1)
+    monkeypatch.setattr(clients_selector, "SMALL_MATCH", 3)
+    for sort in SORTS:
+        for page in (1, 2, 3):
+            query = ClientQuery(max_total=Decimal("50"), sort=sort, page=page, page_size=2)
+            assert_capped_page_matches_oracle(acme, query)
+
+
+def test_a_lower_bound_that_cannot_prove_the_walk_cheaper_is_counted_exactly(
+    acme, globex, book, monkeypatch
+):
+    """Past the cap a search's count is a lower bound; when it alone would pick the
+    join, the exact count decides, and here it walks."""
+    monkeypatch.setattr(querying, "COUNT_LIMIT", 1)
+    monkeypatch.setattr(clients_selector, "SMALL_MATCH", 0)
+    query = ClientQuery(search="@", sort="-total", page_size=2)
+    stop, everyone = query.window.stop, len(book)
+    assert not clients_selector._walk_is_cheaper(count=2, everyone=everyone, stop=stop)
+    assert clients_selector._walk_is_cheaper(count=len(book), everyone=everyone, stop=stop)
+    with mock.patch.object(
+        clients_selector, "_page_joined", wraps=clients_selector._page_joined
+    ) as joined:
+        assert_capped_page_matches_oracle(acme, query)
+    joined.assert_not_called()
 
 
 def test_clients_written_outside_the_services_fall_back_and_stay_exact(acme, book):

@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import tenant_context
 
 from conftest import BOTH_DATABASES
-from data_access import services
+from data_access import querying, services
 from data_access.boundary import ContractsUnavailable
 from data_access.models import Client, Contract, MonthTotals
 from data_access.querying import ContractQuery, InvalidQuery
@@ -146,7 +146,7 @@ def test_a_period_narrows_the_signing_dates(acme, contracts):
 
 
 def test_past_the_count_limit_the_count_is_a_labelled_lower_bound(acme, contracts, monkeypatch):
-    monkeypatch.setattr(contract_selectors, "COUNT_LIMIT", 2)
+    monkeypatch.setattr(querying, "COUNT_LIMIT", 2)
     first = contract_page(ContractQuery(page_size=2), tenant=acme)
     assert not first.count_is_exact and first.has_next()
     assert [row.title for row in first.rows] == ["C1", "A2"]

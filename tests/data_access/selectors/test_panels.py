@@ -85,6 +85,24 @@ def test_wide_selections_read_the_whole_tenant_and_agree(oracles, acme, monkeypa
         assert panels.totals_by_country(query, tenant=acme) == oracle.by_country(query), name
 
 
+def test_a_created_range_is_not_answered_by_the_rollups(oracles, acme):
+    # The rollups are kept per country and active state, not per creation date.
+    with tenant_context(acme):
+        older = sorted(Client.objects.values_list("id", flat=True))[::3]
+        Client.objects.filter(id__in=older).update(
+            created_at=datetime.datetime(2025, 1, 15, tzinfo=datetime.UTC)
+        )
+    oracle = PanelOracle(acme)
+    for query in (
+        ClientQuery(created_to=datetime.date(2025, 1, 31)),
+        ClientQuery(created_from=datetime.date(2025, 2, 1), country="CL"),
+    ):
+        assert 0 < len(oracle.matching(query)) < len(oracle.clients)
+        assert panels.kpis(query, tenant=acme) == oracle.kpis(query)
+        assert panels.totals_by_country(query, tenant=acme) == oracle.by_country(query)
+        assert client_page(query, tenant=acme).paginator.count == len(oracle.matching(query))
+
+
 def test_the_queries_select_something(oracles):
     # Guards the oracle comparison against vacuous fixtures.
     acme = oracles["acme"]
