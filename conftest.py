@@ -3,6 +3,7 @@ the public tenant and two tenants, acme and globex, whose client ids overlap; th
 audit of every statement sent to the contracts database; and, when that database
 is a Spider head (`make test-sharded`), tests that commit their contracts."""
 
+import subprocess
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -21,6 +22,7 @@ from site_config.tenant_middleware import tenants_by_host
 from tenancy.models import Tenant
 from tenancy.services import ensure_public_tenant, load_countries, provision_tenant
 from tests.helpers import StatementAudit
+from tests.helpers.servers import free_port
 
 TENANTS = {"acme": ("Acme Corporation", "EUR"), "globex": ("Globex Brasil", "BRL")}
 STAFF_PASSWORD = "staff-password-2026"
@@ -134,6 +136,22 @@ def held_refreshes(monkeypatch) -> list[Callable[[], None]]:
     jobs: list[Callable[[], None]] = []
     monkeypatch.setattr(panels, "run_refresh", jobs.append)
     return jobs
+
+
+@pytest.fixture
+def redis_url(tmp_path) -> Iterator[str]:
+    """A private redis-server for the test, stopped after it."""
+    port = free_port()
+    server = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+         "--appendonly", "no", "--dir", str(tmp_path)],
+        stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
 
 
 @pytest.fixture

@@ -1,11 +1,15 @@
 """Request rates per token and per staff user, counted per tenant: a burst past
 the rate gets 429 with Retry-After, and nobody else is slowed by it."""
 
+import threading
+from types import SimpleNamespace
+
 import pytest
 from django.test import Client as HttpClient
 from django_tenants.utils import tenant_context
 
 from api.models import ApiToken
+from api.throttling import TokenRateThrottle
 from conftest import BOTH_DATABASES
 from tests.helpers import ACME, GLOBEX, body, logged_in, token_client
 
@@ -74,3 +78,60 @@ def test_anonymous_callers_of_the_public_schema_are_counted_by_address(acme):
     assert elsewhere.get("/api/schema/").status_code == 200
     # Refusing credentials is not throttled: there is nothing to count them by.
     assert {anonymous.get("/api/clients/").status_code for _ in range(RATE + 2)} == {401}
+
+
+def _token_request(pk: int) -> SimpleNamespace:
+    # TokenRateThrottle counts by request.auth alone.
+    return SimpleNamespace(auth=ApiToken(pk=pk, name="burst"))
+
+
+def test_concurrent_requests_never_pass_the_rate(settings, redis_url):
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": redis_url}
+    }
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {
+            **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
+            "token": "50/minute",
+        },
+    }
+    request, callers = _token_request(7), 20
+    start = threading.Barrier(callers)
+    answers: list[bool] = []
+
+    def burst_from_one_worker() -> None:
+        throttle = TokenRateThrottle()
+        start.wait()  # every worker at the same moment, as under load
+        answers.extend(throttle.allow_request(request, None) for _ in range(10))
+
+    workers = [threading.Thread(target=burst_from_one_worker) for _ in range(callers)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert answers.count(True) == 50
+    assert len(answers) == 200
+
+
+def test_the_window_slides_and_retry_after_says_when_a_slot_leaves_it(settings):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {
+            **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
+            "token": "4/minute",
+        },
+    }
+    now = [6000.0]  # slots of 6 s: 6000 starts slot 1000
+    throttle = TokenRateThrottle()
+    throttle.timer = lambda: now[0]
+    request = _token_request(8)
+    assert [throttle.allow_request(request, None) for _ in range(3)] == [True] * 3
+    now[0] += 30
+    assert throttle.allow_request(request, None)
+    assert not throttle.allow_request(request, None)
+    # The three of slot 1000 leave the window when slot 1010 begins, at 6060.
+    assert throttle.wait() == pytest.approx(30)
+    now[0] += 30
+    assert [throttle.allow_request(request, None) for _ in range(4)] == [True] * 3 + [False]
+    assert throttle.wait() == pytest.approx(30)  # the one of slot 1005 leaves at 6090

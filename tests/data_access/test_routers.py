@@ -93,7 +93,7 @@ def test_each_history_lives_beside_its_model():
 def test_mysql_contract_table_has_the_per_client_aggregate_index():
     with connections["mysql"].cursor() as cursor:
         cursor.execute(
-            f"SHOW INDEX FROM {Contract._meta.db_table} WHERE Key_name = 'contract_client_cover'"
+            f"SHOW INDEX FROM {Contract._meta.db_table} WHERE Key_name = 'contract_client_totals'"
         )
         columns = [row[4] for row in sorted(cursor.fetchall(), key=lambda row: row[3])]
-    assert columns == ["tenant_id", "client_id", "id", "is_active", "amount"]
+    assert columns == ["tenant_id", "client_id", "is_active", "amount"]

@@ -2,13 +2,12 @@
 
 import subprocess
 import sys
-from collections.abc import Iterator
 
 import pytest
 from django.core.cache import cache, caches
 from django.db import connection
 
-from tests.helpers.servers import ROOT, free_port, server_env
+from tests.helpers.servers import ROOT, server_env
 
 
 def _in_another_process(code: str, **env: str) -> str:
@@ -39,21 +38,6 @@ def test_a_value_one_process_writes_another_reads_and_deletes():
     cache.set("shared", "written by the test process", timeout=60)
     assert _in_another_process(READ_THEN_DELETE) == "written by the test process"
     assert cache.get("shared") is None
-
-
-@pytest.fixture
-def redis_url(tmp_path) -> Iterator[str]:
-    port = free_port()
-    server = subprocess.Popen(
-        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-         "--appendonly", "no", "--dir", str(tmp_path)],
-        stdout=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 @pytest.mark.django_db
