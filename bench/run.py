@@ -37,6 +37,10 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "site_config.settings")
 # Time what production runs: no DEBUG query log, which also slows every cursor.
 os.environ.setdefault("DEBUG", "0")
 os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(64))
+# Seeding and its deletes are maintenance statements, as under manage.py: not the
+# request timeouts (a 10M-row delete outlasts 2 s).
+os.environ.setdefault("CONTRACTS_READ_TIMEOUT", "3600")
+os.environ.setdefault("CONTRACTS_WRITE_TIMEOUT", "3600")
 
 import dj_database_url  # noqa: E402
 import django  # noqa: E402
