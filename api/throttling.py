@@ -8,7 +8,8 @@ answering at the same moment each read the same history and each let a request
 through (a burst got 24 % past the rate under load). Here every request takes a
 number from an atomic counter instead (cache.add, then cache.incr: single
 commands in Redis), so the rate holds whatever the concurrency. The window slides
-in SLOTS steps. With the database cache, incr is a read and a write, as DRF's
+in SLOTS steps and is one step longer than the rate's period, so that no period of
+that length ever holds more than the rate. With the database cache, incr is a read and a write, as DRF's
 history is.
 """
 
@@ -38,8 +39,9 @@ class RateFromSettings:
 
 
 class CountedRate:
-    """At most `num_requests` in any SLOTS consecutive slots of duration / SLOTS
-    seconds, each slot one atomic counter in the cache."""
+    """At most `num_requests` in any `duration`: counted over the current slot of
+    duration / SLOTS seconds and the SLOTS whole slots before it (up to one slot
+    more than `duration`, never less), each slot one atomic counter in the cache."""
 
     SLOTS = 10
     # Set by SimpleRateThrottle.__init__ and allow_request.
@@ -58,7 +60,7 @@ class CountedRate:
             return True
         width = self.duration / self.SLOTS
         current = int(self.timer() // width)
-        self._slots = [current - back for back in range(self.SLOTS - 1, -1, -1)]
+        self._slots = [current - back for back in range(self.SLOTS, -1, -1)]
         self._counts = self.cache.get_many([self._slot_key(slot) for slot in self._slots[:-1]])
         earlier = sum(self._counts.values())
         if earlier >= self.num_requests:
@@ -78,7 +80,7 @@ class CountedRate:
         width = self.duration / self.SLOTS
         held = [slot for slot in self._slots if self._counts.get(self._slot_key(slot))]
         oldest = held[0] if held else self._slots[-1]
-        return max((oldest + self.SLOTS) * width - self.timer(), 1.0)
+        return max((oldest + self.SLOTS + 1) * width - self.timer(), 1.0)
 
     def _slot_key(self, slot: int) -> str:
         return f"{self.key}:{slot}"

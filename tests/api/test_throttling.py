@@ -130,8 +130,10 @@ def test_the_window_slides_and_retry_after_says_when_a_slot_leaves_it(settings):
     now[0] += 30
     assert throttle.allow_request(request, None)
     assert not throttle.allow_request(request, None)
-    # The three of slot 1000 leave the window when slot 1010 begins, at 6060.
-    assert throttle.wait() == pytest.approx(30)
-    now[0] += 30
+    # Slot 1000 counts until slot 1011 begins, at 6066: no 60 s holds more than 4.
+    assert throttle.wait() == pytest.approx(36)
+    now[0] = 6065.0
+    assert not throttle.allow_request(request, None)
+    now[0] = 6066.0
     assert [throttle.allow_request(request, None) for _ in range(4)] == [True] * 3 + [False]
-    assert throttle.wait() == pytest.approx(30)  # the one of slot 1005 leaves at 6090
+    assert throttle.wait() == pytest.approx(30)  # the one of slot 1005 counts until 6096
