@@ -1,4 +1,6 @@
 import datetime
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from decimal import Decimal
 from unittest import mock
 
@@ -33,6 +35,28 @@ NAME_ALPHABET = "abcxyzABCXYZáéñÁÉÑ "
 def walk_always(**_) -> bool:
     """Patched over `_walk_is_cheaper`: the walk, meant for large data, on small data."""
     return True
+
+
+# Where each threshold that large_data_plans may set lives.
+THRESHOLDS = {
+    "DEEP_OFFSET": clients_selector,
+    "WALK_FIRST_BATCH": clients_selector,
+    "WALK_AHEAD": clients_selector,
+    "DEEP_SKIP": aggregates,
+    "MAX_IN_LIST": aggregates,
+}
+
+
+@contextmanager
+def large_data_plans(**thresholds: int) -> Iterator[None]:
+    """The plans meant for large data, forced on small data: never the small-match
+    join, always the totals walk, and each threshold named set as given."""
+    with ExitStack() as patches:
+        patches.enter_context(mock.patch.object(clients_selector, "SMALL_MATCH", 0))
+        patches.enter_context(mock.patch.object(clients_selector, "_walk_is_cheaper", walk_always))
+        for name, value in thresholds.items():
+            patches.enter_context(mock.patch.object(THRESHOLDS[name], name, value))
+        yield
 
 
 def load(
@@ -175,20 +199,9 @@ def test_client_page_equals_the_brute_force_oracle(
             for query in queries:
                 assert_matches_oracle(acme, query)
                 # The plans meant for large data, forced on this small data.
-                with (
-                    mock.patch.object(clients_selector, "SMALL_MATCH", 0),
-                    mock.patch.object(clients_selector, "_walk_is_cheaper", walk_always),
-                    mock.patch.object(clients_selector, "DEEP_OFFSET", 0),
-                    mock.patch.object(aggregates, "DEEP_SKIP", 0),
-                    mock.patch.object(aggregates, "MAX_IN_LIST", 0),
-                ):
+                with large_data_plans(DEEP_OFFSET=0, DEEP_SKIP=0, MAX_IN_LIST=0):
                     assert_matches_oracle(acme, query)
-                with (
-                    mock.patch.object(clients_selector, "SMALL_MATCH", 0),
-                    mock.patch.object(clients_selector, "_walk_is_cheaper", walk_always),
-                    mock.patch.object(clients_selector, "WALK_FIRST_BATCH", 1),
-                    mock.patch.object(clients_selector, "WALK_AHEAD", 0),
-                ):
+                with large_data_plans(WALK_FIRST_BATCH=1, WALK_AHEAD=0):
                     assert_matches_oracle(acme, query)
         transaction.set_rollback(True, using="mysql")
         transaction.set_rollback(True)
@@ -221,11 +234,7 @@ def test_past_a_small_cap_every_plan_pages_like_the_oracle(
                 assert_capped_page_matches_oracle(acme, query)
                 # The plans meant for large data; then the real walk decision, which
                 # a count past the cap must not mislead.
-                with (
-                    mock.patch.object(clients_selector, "SMALL_MATCH", 0),
-                    mock.patch.object(clients_selector, "_walk_is_cheaper", walk_always),
-                    mock.patch.object(clients_selector, "DEEP_OFFSET", 0),
-                ):
+                with large_data_plans(DEEP_OFFSET=0):
                     assert_capped_page_matches_oracle(acme, query)
                 with mock.patch.object(clients_selector, "SMALL_MATCH", 0):
                     assert_capped_page_matches_oracle(acme, query)
@@ -349,20 +358,10 @@ def test_zero_rows_answer_every_sort_and_aggregate_filter_like_the_oracle(
         for page in (1, 2, 3):
             query = ClientQuery(sort=sort, page=page, page_size=2, **filters)
             assert_matches_oracle(acme, query)
-            with (
-                mock.patch.object(clients_selector, "SMALL_MATCH", 0),
-                mock.patch.object(clients_selector, "_walk_is_cheaper", walk_always),
-                mock.patch.object(aggregates, "DEEP_SKIP", 0),
-                mock.patch.object(aggregates, "MAX_IN_LIST", 0),
-            ):
+            with large_data_plans(DEEP_SKIP=0, MAX_IN_LIST=0):
                 assert_matches_oracle(acme, query)
             # Walks of several rounds: batches of 1, then 8, 64 and the rest.
-            with (
-                mock.patch.object(clients_selector, "SMALL_MATCH", 0),
-                mock.patch.object(clients_selector, "_walk_is_cheaper", walk_always),
-                mock.patch.object(clients_selector, "WALK_FIRST_BATCH", 1),
-                mock.patch.object(clients_selector, "WALK_AHEAD", 0),
-            ):
+            with large_data_plans(WALK_FIRST_BATCH=1, WALK_AHEAD=0):
                 assert_matches_oracle(acme, query.with_changes(page_size=1))
 
 
